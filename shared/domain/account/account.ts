@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { ExternalId, IsoDate, IsoTimestamp, TenantId, TimeZone } from '../ids';
+import { Balances, CurrencyCode, MinorUnits } from '../money';
+
+/** Debtor contact data, normalised at ingest (trimmed, lower-case e-mail, E.164 phone). */
+export const Contact = z.object({
+  name: z.string().min(1),
+  email: z.string().email().optional(),
+  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be E.164').optional(),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  /** IANA zone for quiet hours; when unknown, compliance uses every zone the country may mean. */
+  timeZone: TimeZone.optional(),
+  locale: z.string().optional(),
+});
+export type Contact = z.infer<typeof Contact>;
+
+/** Why Arrears must not (or may no longer) contact the debtor. */
+export const ContactFlags = z.object({
+  /** A dispute pauses the whole ladder until it is resolved: pause, never cancel. */
+  disputed: z.boolean().default(false),
+  /** Written request to stop contact: every rung stops. */
+  ceaseContact: z.boolean().default(false),
+  /** Opted out of e-mail: no more e-mail notices. */
+  emailOptOut: z.boolean().default(false),
+});
+export type ContactFlags = z.infer<typeof ContactFlags>;
+
+/** One delinquency cycle: from the first missed due date until the account is current again. */
+export const Cycle = z.object({
+  cycleId: z.string(),
+  startedAt: IsoTimestamp,
+  /** Oldest unpaid due date when the cycle started: what makes the cycle unique. */
+  overdueSince: IsoDate,
+  executionName: z.string(),
+  /** Index of the highest rung acted on so far; -1 before the first. */
+  rung: z.number().int().min(-1),
+  lastNoticeAt: IsoTimestamp.optional(),
+  /** Notices sent in this cycle, most recent last: compliance counts contacts from it. */
+  contacts: z.array(IsoTimestamp).default([]),
+  status: z.enum(['active', 'cured', 'stopped']),
+  endedAt: IsoTimestamp.optional(),
+  endReason: z.string().optional(),
+});
+export type Cycle = z.infer<typeof Cycle>;
+
+export const Account = z.object({
+  tenantId: TenantId,
+  accountId: ExternalId,
+  contact: Contact,
+  flags: ContactFlags,
+  /** Open amounts per currency, in minor units, derived from the open invoices. */
+  balances: Balances,
+  /** Oldest due date among open invoices; absent when nothing is open. */
+  oldestDueDate: IsoDate.optional(),
+  openInvoiceCount: z.number().int().min(0),
+  cycle: Cycle.optional(),
+  /** Optimistic lock: every write conditions on the version it read. */
+  version: z.number().int().min(0),
+  /** Head of this account's audit hash chain. */
+  auditSeq: z.number().int().min(0),
+  auditHead: z.string(),
+  createdAt: IsoTimestamp,
+  updatedAt: IsoTimestamp,
+});
+export type Account = z.infer<typeof Account>;
+
+export const InvoiceStatus = z.enum(['open', 'paid', 'cancelled']);
+export type InvoiceStatus = z.infer<typeof InvoiceStatus>;
+
+export const Invoice = z.object({
+  tenantId: TenantId,
+  accountId: ExternalId,
+  invoiceId: ExternalId,
+  kind: z.enum(['invoice', 'credit_note']),
+  currency: CurrencyCode,
+  /** Face amount in minor units; positive for invoices and credit notes alike (kind gives the sign). */
+  amount: MinorUnits,
+  /** Still owed, in minor units; 0 once paid, cancelled or for a credit note consumed. */
+  openAmount: MinorUnits,
+  issueDate: IsoDate,
+  dueDate: IsoDate,
+  status: InvoiceStatus,
+  /** Payment reference printed on the invoice (an RF creditor reference or free text). */
+  reference: z.string().optional(),
+  source: z.object({ file: z.string(), line: z.number().int().min(1) }),
+  /** Digest of the content as last ingested: the same row again is a no-op. */
+  digest: z.string(),
+  updatedAt: IsoTimestamp,
+});
+export type Invoice = z.infer<typeof Invoice>;
+
+export const Payment = z.object({
+  tenantId: TenantId,
+  paymentId: z.string().min(1),
+  channel: z.enum(['bank', 'webhook']),
+  provider: z.string(),
+  amount: MinorUnits,
+  currency: CurrencyCode,
+  receivedAt: IsoTimestamp,
+  reference: z.string().optional(),
+  payerName: z.string().optional(),
+  accountId: ExternalId.optional(),
+});
+export type Payment = z.infer<typeof Payment>;

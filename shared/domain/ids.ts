@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** A tenant is one creditor's portfolio; it is part of every key so portfolios never mix. */
+export const TenantId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes (at most 63)');
+export type TenantId = z.infer<typeof TenantId>;
+
+/** Identifiers that come from a tenant's systems (customer id, invoice number). `#` is our key separator. */
+export const ExternalId = z
+  .string()
+  .trim()
+  .min(1, 'is empty')
+  .max(128, 'is longer than 128 characters')
+  .regex(/^[^#\s\p{Cc}][^#\p{Cc}]*$/u, 'must not contain "#" or control characters');
+export type ExternalId = z.infer<typeof ExternalId>;
+
+/** A calendar date `YYYY-MM-DD` that exists (no 2026-02-30). */
+export const IsoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
+  .refine((text) => {
+    const date = new Date(`${text}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
+  }, 'is not a real calendar date');
+export type IsoDate = z.infer<typeof IsoDate>;
+
+export const IsoTimestamp = z.iso.datetime({ offset: true });
+export type IsoTimestamp = z.infer<typeof IsoTimestamp>;
+
+/** An IANA time zone the runtime knows (Europe/Berlin). */
+export const TimeZone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone.includes('/') || zone === 'UTC';
+  } catch {
+    return false;
+  }
+}, 'is not an IANA time zone such as Europe/Berlin');
+export type TimeZone = z.infer<typeof TimeZone>;
