@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { ComplianceProfile } from '../compliance/profile';
+import { TenantId } from '../ids';
+import { LadderPolicy, NoticeTemplate } from '../ladder/policy';
+import { InvoiceFormat } from '../../ingest/format';
+
+/** One creditor's settings: how its files look, which ladder and rules apply, who signs notices. */
+export const TenantConfig = z.object({
+  tenantId: TenantId,
+  name: z.string().min(1),
+  /** The creditor's own zone: schedules and "today" for aging are in it. */
+  timeZone: z.string(),
+  sender: z.object({
+    fromEmail: z.string().email(),
+    replyTo: z.string().email().optional(),
+    /** Where a debtor opts out; every notice carries it (List-Unsubscribe and the footer). */
+    optOutUrl: z.string().url(),
+  }),
+  invoices: InvoiceFormat,
+  ladder: LadderPolicy,
+  compliance: ComplianceProfile,
+  templates: z.record(z.string(), NoticeTemplate),
+});
+export type TenantConfig = z.infer<typeof TenantConfig>;
+
+export const TenantRegistry = z
+  .object({ tenants: z.array(TenantConfig).min(1) })
+  .superRefine((registry, ctx) => {
+    const seen = new Set<string>();
+    registry.tenants.forEach((tenant, index) => {
+      if (seen.has(tenant.tenantId)) {
+        ctx.addIssue({ code: 'custom', path: ['tenants', index, 'tenantId'], message: 'duplicate tenant id' });
+      }
+      seen.add(tenant.tenantId);
+      for (const rung of tenant.ladder.rungs) {
+        if (rung.template && !tenant.templates[rung.template]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tenants', index, 'ladder'],
+            message: `rung "${rung.id}" uses template "${rung.template}", which is not defined`,
+          });
+        }
+      }
+    });
+  });
+export type TenantRegistry = z.infer<typeof TenantRegistry>;
+
+export class UnknownTenantError extends Error {
+  override readonly name = 'UnknownTenantError';
+  constructor(readonly tenantId: string) {
+    super(`unknown tenant "${tenantId}": it is not in the tenant registry`);
+  }
+}
+
+export interface Tenants {
+  get(tenantId: string): TenantConfig;
+  has(tenantId: string): boolean;
+  all(): TenantConfig[];
+}
+
+export const tenantsFrom = (registry: TenantRegistry): Tenants => {
+  const byId = new Map(registry.tenants.map((tenant) => [tenant.tenantId, tenant]));
+  return {
+    get: (tenantId) => {
+      const tenant = byId.get(tenantId);
+      if (!tenant) throw new UnknownTenantError(tenantId);
+      return tenant;
+    },
+    has: (tenantId) => byId.has(tenantId),
+    all: () => [...byId.values()],
+  };
+};
