@@ -31,10 +31,17 @@ export type ContactFlags = z.infer<typeof ContactFlags>;
 /** One delinquency cycle: from the first missed due date until the account is current again. */
 export const Cycle = z.object({
   cycleId: z.string(),
+  /** 1 for the account's first cycle; makes cycle ids unique even if a due date comes back. */
+  cycleNumber: z.number().int().min(1),
   startedAt: IsoTimestamp,
   /** Oldest unpaid due date when the cycle started: what makes the cycle unique. */
   overdueSince: IsoDate,
   executionName: z.string(),
+  /**
+   * Set once StartExecution has succeeded. Until then the account stays in the due index, so a
+   * scan that crashed between recording the cycle and starting its ladder finishes the job.
+   */
+  executionStarted: z.boolean().default(false),
   /** Index of the highest rung acted on so far; -1 before the first. */
   rung: z.number().int().min(-1),
   lastNoticeAt: IsoTimestamp.optional(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ComplianceProfile } from '../compliance/profile';
 import { TenantId } from '../ids';
 import { LadderPolicy, NoticeTemplate } from '../ladder/policy';
+import { unknownPlaceholders } from '../ladder/template';
 import { InvoiceFormat } from '../../ingest/format';
 
 /** One creditor's settings: how its files look, which ladder and rules apply, who signs notices. */
@@ -32,6 +33,16 @@ export const TenantRegistry = z
         ctx.addIssue({ code: 'custom', path: ['tenants', index, 'tenantId'], message: 'duplicate tenant id' });
       }
       seen.add(tenant.tenantId);
+      for (const [name, template] of Object.entries(tenant.templates)) {
+        const unknown = [...unknownPlaceholders(template.subject), ...unknownPlaceholders(template.text)];
+        if (unknown.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tenants', index, 'templates', name],
+            message: `unknown placeholder(s): ${unknown.map((u) => `{{${u}}}`).join(', ')}`,
+          });
+        }
+      }
       for (const rung of tenant.ladder.rungs) {
         if (rung.template && !tenant.templates[rung.template]) {
           ctx.addIssue({

@@ -1,0 +1,2 @@
+export * from './contact-window';
+export * from './profile';

@@ -1,0 +1,4 @@
+export * from './cycle';
+export * from './decision';
+export * from './policy';
+export * from './template';
