@@ -69,6 +69,13 @@ export const keys = {
     sk: `NOTICE#${cycleId}#${String(rung).padStart(3, '0')}`,
   }),
   noticePrefix: 'NOTICE#',
+  /** A payment applied to the account: its existence makes reconciling it again a no-op. */
+  payment: (tenantId: string, accountId: string, paymentId: string) => ({
+    pk: accountPk(tenantId, accountId),
+    sk: `PAY#${paymentId}`,
+  }),
+  /** A payment waiting for a person (unmatched, currency mismatch, overpayment), per tenant. */
+  review: (tenantId: string, paymentId: string) => ({ pk: `T#${tenantId}#REVIEW`, sk: `PAY#${paymentId}` }),
   /** Marker of an ingested file, by content checksum: the same file twice is recognised. */
   file: (tenantId: string, sha256: string) => ({ pk: `T#${tenantId}#FILE#${sha256}`, sk: 'FILE' }),
   /** Marker of a processed webhook event, by the provider's event id. */

@@ -110,5 +110,7 @@ export const Payment = z.object({
   reference: z.string().optional(),
   payerName: z.string().optional(),
   accountId: ExternalId.optional(),
+  /** The invoice the payer says this pays (a gateway's metadata), when it names one. */
+  invoiceId: ExternalId.optional(),
 });
 export type Payment = z.infer<typeof Payment>;

@@ -1,0 +1,559 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  type ScanCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Account, Invoice } from '../../domain/account';
+import { type AuditEntry, chainEntries, GENESIS_HASH } from '../../domain/audit';
+import { type FileMarker, FileMarkerCompletion } from '../../domain/ingest-file/file-marker';
+import type { NoticeRecord } from '../../domain/notice';
+import {
+  type AccountChange,
+  type AccountStore,
+  type AccountWithInvoices,
+  type CommitManyResult,
+  type DueAccount,
+  FileMarkerMissingError,
+  VersionConflictError,
+} from '../../ports/account-store';
+import { keys } from '../../tables';
+import {
+  InvalidAccountChangeError,
+  MAX_TRANSACTION_ACTIONS,
+  PartialCommitError,
+  TransactionTooLargeError,
+} from './errors';
+import {
+  accountFromItem,
+  accountItem,
+  attr,
+  auditEntryFromItem,
+  auditItem,
+  DUE_INDEX_NAME,
+  fileMarkerFromItem,
+  fileMarkerItem,
+  type Item,
+  invoiceFromItem,
+  invoiceItem,
+  noticeFromItem,
+  noticeItem,
+  parseDueSortKey,
+  paymentItem,
+} from './item-mapping';
+
+export interface DynamoAccountStoreOptions {
+  /** A configured client (region, endpoint, credentials); the store never builds its own. */
+  client: DynamoDBClient;
+  accountsTable: string;
+  auditTable: string;
+  /** How many account partitions {@link DynamoAccountStore.getAccountsWithInvoices} reads at once. */
+  readConcurrency?: number;
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** One change turned into transaction actions; the account's Put is always the first action. */
+interface CommitPlan {
+  change: AccountChange;
+  actions: TransactItem[];
+  stored: Account;
+  /**
+   * Positions (within `actions`) whose failed condition means "changed since read": the account
+   * and the payments. A failed audit condition means a broken chain instead, never retried.
+   */
+  conflictPositions: ReadonlySet<number>;
+}
+
+/**
+ * {@link AccountStore} on two DynamoDB tables: `accounts` (single-table: account, invoice, notice
+ * and file-marker items, partitioned per account) and `audit` (one item per entry, partitioned
+ * per subject). Keys come from `shared/tables.ts`.
+ */
+export class DynamoAccountStore implements AccountStore {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #accountsTable: string;
+  readonly #auditTable: string;
+  readonly #readConcurrency: number;
+
+  constructor(options: DynamoAccountStoreOptions) {
+    this.#doc = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.#accountsTable = options.accountsTable;
+    this.#auditTable = options.auditTable;
+    this.#readConcurrency = options.readConcurrency ?? 8;
+  }
+
+  async getAccount(tenantId: string, accountId: string): Promise<Account | undefined> {
+    const { Item } = await this.#doc.send(
+      new GetCommand({
+        TableName: this.#accountsTable,
+        Key: keys.account(tenantId, accountId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? accountFromItem(Item) : undefined;
+  }
+
+  async getInvoices(tenantId: string, accountId: string): Promise<Invoice[]> {
+    const items = await this.#queryPrefix(tenantId, accountId, keys.invoicePrefix);
+    return items.map(invoiceFromItem);
+  }
+
+  async getNotice(
+    tenantId: string,
+    accountId: string,
+    cycleId: string,
+    rung: number,
+  ): Promise<NoticeRecord | undefined> {
+    const { Item } = await this.#doc.send(
+      new GetCommand({
+        TableName: this.#accountsTable,
+        Key: keys.notice(tenantId, accountId, cycleId, rung),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? noticeFromItem(Item) : undefined;
+  }
+
+  /** Consistent, because compliance counts the contacts already made from these records. */
+  async listNotices(tenantId: string, accountId: string): Promise<NoticeRecord[]> {
+    const items = await this.#queryPrefix(tenantId, accountId, keys.noticePrefix);
+    return items.map(noticeFromItem);
+  }
+
+  /**
+   * Every account of a tenant. The tenant is part of every partition key, so this is a Scan of
+   * the whole table with a filter: fine for small portfolios, the CLI and reports, never for a
+   * hot path (the aging scan uses {@link listDueAccounts}).
+   */
+  async *listAccounts(tenantId: string): AsyncIterable<Account> {
+    const { pk, sk } = keys.account(tenantId, '');
+    const input: ScanCommandInput = {
+      TableName: this.#accountsTable,
+      FilterExpression: `begins_with(${attr.pk}, :prefix) AND ${attr.sk} = :sk`,
+      ExpressionAttributeValues: { ':prefix': pk, ':sk': sk },
+    };
+    let startKey: ScanCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.#doc.send(
+        new ScanCommand(startKey ? { ...input, ExclusiveStartKey: startKey } : input),
+      );
+      for (const item of page.Items ?? []) yield accountFromItem(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /**
+   * Reads every shard of the sparse due index. The index is eventually consistent: an account
+   * changed a moment ago may still show; callers re-read the account before acting on it.
+   */
+  async *listDueAccounts(tenantId: string, beforeDate: string): AsyncIterable<DueAccount> {
+    for (const partition of keys.dueIndexPartitions(tenantId)) {
+      // `{date}#{account}` sorts below `beforeDate` exactly when date < beforeDate.
+      const input: QueryCommandInput = {
+        TableName: this.#accountsTable,
+        IndexName: DUE_INDEX_NAME,
+        KeyConditionExpression: `${attr.duePk} = :partition AND ${attr.dueSk} < :before`,
+        ExpressionAttributeValues: { ':partition': partition, ':before': beforeDate },
+      };
+      for await (const item of this.#pages(input)) {
+        const dueSk = item[attr.dueSk];
+        if (typeof dueSk !== 'string') throw new Error(`due-index item without ${attr.dueSk}`);
+        yield parseDueSortKey(dueSk);
+      }
+    }
+  }
+
+  /**
+   * Commits one account's change in one TransactWriteItems:
+   * 1. chains the audit drafts onto the account's audit head;
+   * 2. puts the account, conditioned on the version it was read at (or on not existing);
+   * 3. puts the invoices and notices, and the payments applied (each only if not recorded yet);
+   * 4. puts each audit entry into the audit table, conditioned on its sequence number being free.
+   * @throws VersionConflictError when the account changed since it was read.
+   * @throws InvalidAccountChangeError, TransactionTooLargeError before anything is written.
+   */
+  async commit(change: AccountChange): Promise<Account> {
+    const plan = this.#plan(change);
+    try {
+      await this.#doc.send(new TransactWriteCommand({ TransactItems: plan.actions }));
+    } catch (error) {
+      if (failedPlans(error, [plan])?.has(plan)) {
+        throw new VersionConflictError(change.after.tenantId, change.after.accountId);
+      }
+      throw error;
+    }
+    return plan.stored;
+  }
+
+  /**
+   * Commits changes of many accounts with as few TransactWriteItems as the 100-action limit
+   * allows (a change is never split, an account appears at most once per transaction, and two
+   * changes of one account commit in the order given). When a transaction is cancelled because
+   * conditions failed, the changes that own those conditions become conflicts and the rest of
+   * that transaction is sent again.
+   * @throws PartialCommitError when a transaction fails for another reason.
+   */
+  async commitMany(changes: readonly AccountChange[]): Promise<CommitManyResult> {
+    const plans = changes.map((change) => this.#plan(change));
+    const batches = packTransactions(plans);
+    const done = new Set<CommitPlan>();
+    const conflicts = new Set<CommitPlan>();
+    for (const [batchIndex, batch] of batches.entries()) {
+      let pending = batch;
+      while (pending.length > 0) {
+        try {
+          await this.#doc.send(
+            new TransactWriteCommand({ TransactItems: pending.flatMap((plan) => plan.actions) }),
+          );
+          for (const plan of pending) done.add(plan);
+          pending = [];
+        } catch (error) {
+          const failed = failedPlans(error, pending);
+          if (!failed || failed.size === 0) {
+            const uncommitted = [pending, ...batches.slice(batchIndex + 1)].flat().map((plan) => plan.change);
+            throw new PartialCommitError(
+              plans.filter((plan) => done.has(plan)).map((plan) => plan.stored),
+              plans.filter((plan) => conflicts.has(plan)).map((plan) => plan.change),
+              uncommitted,
+              { cause: error },
+            );
+          }
+          for (const plan of failed) conflicts.add(plan);
+          pending = pending.filter((plan) => !failed.has(plan));
+        }
+      }
+    }
+    return {
+      committed: plans.filter((plan) => done.has(plan)).map((plan) => plan.stored),
+      conflicts: plans.filter((plan) => conflicts.has(plan)).map((plan) => plan.change),
+    };
+  }
+
+  /**
+   * One Query per account partition, a few partitions at a time. A Query cannot filter on the sort
+   * key beyond one key condition, so the partition's few notice items are read and skipped here.
+   */
+  async getAccountsWithInvoices(
+    tenantId: string,
+    accountIds: readonly string[],
+  ): Promise<Map<string, AccountWithInvoices>> {
+    const ids = [...new Set(accountIds)];
+    const found: (AccountWithInvoices | undefined)[] = new Array(ids.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const index = next++;
+        found[index] = await this.#readAccountWithInvoices(tenantId, ids[index]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#readConcurrency, ids.length) }, worker));
+    const result = new Map<string, AccountWithInvoices>();
+    for (const [index, entry] of found.entries()) if (entry) result.set(ids[index]!, entry);
+    return result;
+  }
+
+  async recordNoticeIntent(notice: NoticeRecord): Promise<boolean> {
+    return this.#putIfAbsent(noticeItem(notice));
+  }
+
+  async auditTrail(tenantId: string, subject: string): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    const input: QueryCommandInput = {
+      TableName: this.#auditTable,
+      KeyConditionExpression: `${attr.auditPk} = :subject`,
+      ExpressionAttributeValues: { ':subject': keys.auditSubject(tenantId, subject) },
+      ScanIndexForward: true,
+      ConsistentRead: true,
+    };
+    for await (const item of this.#pages(input)) entries.push(auditEntryFromItem(item));
+    return entries;
+  }
+
+  async getFileMarker(tenantId: string, sha256: string): Promise<FileMarker | undefined> {
+    const { Item } = await this.#doc.send(
+      new GetCommand({
+        TableName: this.#accountsTable,
+        Key: keys.file(tenantId, sha256),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? fileMarkerFromItem(Item) : undefined;
+  }
+
+  async putFileMarker(marker: FileMarker): Promise<boolean> {
+    return this.#putIfAbsent(fileMarkerItem(marker));
+  }
+
+  async completeFileMarker(
+    tenantId: string,
+    sha256: string,
+    completion: FileMarkerCompletion,
+  ): Promise<FileMarker> {
+    const { status, completedAt, receiptKey } = FileMarkerCompletion.parse(completion);
+    const sets = ['#status = :status', 'completedAt = :completedAt'];
+    const values: Record<string, string> = { ':status': status, ':completedAt': completedAt };
+    if (receiptKey !== undefined) {
+      sets.push('receiptKey = :receiptKey');
+      values[':receiptKey'] = receiptKey;
+    }
+    try {
+      const { Attributes } = await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#accountsTable,
+          Key: keys.file(tenantId, sha256),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(${attr.pk})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fileMarkerFromItem(Attributes ?? {});
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new FileMarkerMissingError(tenantId, sha256);
+      throw error;
+    }
+  }
+
+  /** Turns a change into transaction actions and the account as it will be stored. */
+  #plan(change: AccountChange): CommitPlan {
+    const { before, after } = change;
+    const { tenantId, accountId } = after;
+    if (change.audit.length === 0) {
+      throw new InvalidAccountChangeError(`change of account ${tenantId}/${accountId} has no audit entry`);
+    }
+    if (before && (before.tenantId !== tenantId || before.accountId !== accountId)) {
+      throw new InvalidAccountChangeError(
+        `change turns account ${before.tenantId}/${before.accountId} into ${tenantId}/${accountId}`,
+      );
+    }
+    const strangers = [
+      ...(change.invoices ?? []),
+      ...(change.notices ?? []),
+      ...(change.payments ?? []),
+    ].filter((item) => item.tenantId !== tenantId || item.accountId !== accountId);
+    if (strangers.length > 0) {
+      throw new InvalidAccountChangeError(
+        `change of account ${tenantId}/${accountId} carries items of another account (${strangers[0]?.tenantId}/${strangers[0]?.accountId})`,
+      );
+    }
+    const actionCount =
+      1 +
+      (change.invoices?.length ?? 0) +
+      (change.notices?.length ?? 0) +
+      (change.payments?.length ?? 0) +
+      change.audit.length;
+    if (actionCount > MAX_TRANSACTION_ACTIONS) {
+      throw new TransactionTooLargeError(tenantId, accountId, actionCount);
+    }
+
+    // DynamoDB refuses two actions on one item in a transaction; say which item instead.
+    const itemKeys = [
+      ...(change.invoices ?? []).map((invoice) => keys.invoice(tenantId, accountId, invoice.invoiceId).sk),
+      ...(change.notices ?? []).map(
+        (notice) => keys.notice(tenantId, accountId, notice.cycleId, notice.rung).sk,
+      ),
+      ...(change.payments ?? []).map((payment) => keys.payment(tenantId, accountId, payment.paymentId).sk),
+    ];
+    const repeated = itemKeys.find((key, index) => itemKeys.indexOf(key) !== index);
+    if (repeated !== undefined) {
+      throw new InvalidAccountChangeError(
+        `change of account ${tenantId}/${accountId} writes ${repeated} twice`,
+      );
+    }
+
+    const entries = chainEntries(
+      {
+        tenantId,
+        subject: accountId,
+        seq: before?.auditSeq ?? 0,
+        hash: before?.auditHead ?? GENESIS_HASH,
+      },
+      change.audit,
+    );
+    const head = entries[entries.length - 1]!;
+    const stored: Account = {
+      ...after,
+      version: (before?.version ?? 0) + 1,
+      auditSeq: head.seq,
+      auditHead: head.hash,
+    };
+    const accountPut: TransactItem = before
+      ? {
+          Put: {
+            TableName: this.#accountsTable,
+            Item: accountItem(stored),
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': before.version },
+          },
+        }
+      : {
+          Put: {
+            TableName: this.#accountsTable,
+            Item: accountItem(stored),
+            ConditionExpression: `attribute_not_exists(${attr.pk})`,
+          },
+        };
+    const actions: TransactItem[] = [
+      accountPut,
+      ...(change.invoices ?? []).map((invoice) => ({
+        Put: { TableName: this.#accountsTable, Item: invoiceItem(invoice) },
+      })),
+      ...(change.notices ?? []).map((notice) => ({
+        Put: { TableName: this.#accountsTable, Item: noticeItem(notice) },
+      })),
+      // A payment is applied once: its record is written once, never replaced.
+      ...(change.payments ?? []).map((payment) => ({
+        Put: {
+          TableName: this.#accountsTable,
+          Item: paymentItem(payment),
+          ConditionExpression: `attribute_not_exists(${attr.pk})`,
+        },
+      })),
+      ...entries.map((entry) => ({
+        Put: {
+          TableName: this.#auditTable,
+          Item: auditItem(entry),
+          ConditionExpression: `attribute_not_exists(${attr.auditPk})`,
+        },
+      })),
+    ];
+    const firstPayment = 1 + (change.invoices?.length ?? 0) + (change.notices?.length ?? 0);
+    const conflictPositions = new Set([
+      0,
+      ...(change.payments ?? []).map((_, index) => firstPayment + index),
+    ]);
+    return { change, actions, stored, conflictPositions };
+  }
+
+  async #readAccountWithInvoices(
+    tenantId: string,
+    accountId: string,
+  ): Promise<AccountWithInvoices | undefined> {
+    const { pk, sk } = keys.account(tenantId, accountId);
+    let account: Account | undefined;
+    const invoices: Invoice[] = [];
+    const input: QueryCommandInput = {
+      TableName: this.#accountsTable,
+      KeyConditionExpression: `${attr.pk} = :pk`,
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+    };
+    for await (const item of this.#pages(input)) {
+      const itemSk = item[attr.sk];
+      if (itemSk === sk) account = accountFromItem(item);
+      else if (typeof itemSk === 'string' && itemSk.startsWith(keys.invoicePrefix)) {
+        invoices.push(invoiceFromItem(item));
+      }
+    }
+    return account ? { account, invoices } : undefined;
+  }
+
+  async #queryPrefix(tenantId: string, accountId: string, prefix: string): Promise<Item[]> {
+    const items: Item[] = [];
+    const input: QueryCommandInput = {
+      TableName: this.#accountsTable,
+      KeyConditionExpression: `${attr.pk} = :pk AND begins_with(${attr.sk}, :prefix)`,
+      ExpressionAttributeValues: { ':pk': keys.account(tenantId, accountId).pk, ':prefix': prefix },
+      ConsistentRead: true,
+    };
+    for await (const item of this.#pages(input)) items.push(item);
+    return items;
+  }
+
+  async *#pages(input: QueryCommandInput): AsyncIterable<Item> {
+    let startKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.#doc.send(
+        new QueryCommand(startKey ? { ...input, ExclusiveStartKey: startKey } : input),
+      );
+      yield* page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async #putIfAbsent(item: Item): Promise<boolean> {
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.#accountsTable,
+          Item: item,
+          ConditionExpression: `attribute_not_exists(${attr.pk})`,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Packs plans into transactions, first fit in the order given: a plan goes into the first
+ * transaction with room that comes after any transaction holding the same account.
+ */
+export const packTransactions = <P extends { change: AccountChange; actions: readonly unknown[] }>(
+  plans: readonly P[],
+): P[][] => {
+  const batches: { plans: P[]; actions: number }[] = [];
+  const lastBatchOf = new Map<string, number>();
+  for (const plan of plans) {
+    const account = `${plan.change.after.tenantId}\u0000${plan.change.after.accountId}`;
+    const earliest = (lastBatchOf.get(account) ?? -1) + 1;
+    let target = batches.findIndex(
+      (batch, index) => index >= earliest && batch.actions + plan.actions.length <= MAX_TRANSACTION_ACTIONS,
+    );
+    if (target < 0) {
+      batches.push({ plans: [], actions: 0 });
+      target = batches.length - 1;
+    }
+    const batch = batches[target]!;
+    batch.plans.push(plan);
+    batch.actions += plan.actions.length;
+    lastBatchOf.set(account, target);
+  }
+  return batches.map((batch) => batch.plans);
+};
+
+/** The per-action codes of a cancelled transaction (`None`, `ConditionalCheckFailed`...), if it was one. */
+const cancellationCodes = (error: unknown): (string | undefined)[] | undefined => {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  return reasons?.map((reason) => reason.Code);
+};
+
+/**
+ * The plans whose account or payments changed since they were read, by the positions of the
+ * cancellation reasons (a concurrent writer usually took the same audit sequence numbers too).
+ * Undefined when the error is no cancellation, or when only an audit condition of a plan failed:
+ * its chain is broken, and reading again would not fix it.
+ */
+const failedPlans = (error: unknown, plans: readonly CommitPlan[]): Set<CommitPlan> | undefined => {
+  const codes = cancellationCodes(error);
+  if (!codes) return undefined;
+  const failed = new Set<CommitPlan>();
+  let offset = 0;
+  for (const plan of plans) {
+    const positions = codes
+      .slice(offset, offset + plan.actions.length)
+      .flatMap((code, position) => (code === 'ConditionalCheckFailed' ? [position] : []));
+    if (positions.some((position) => plan.conflictPositions.has(position))) failed.add(plan);
+    else if (positions.length > 0) return undefined;
+    offset += plan.actions.length;
+  }
+  return failed;
+};
+
+const isConditionalCheckFailed = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';

@@ -1,0 +1,661 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoAccountStore } from '../../../shared/adapters/dynamo/dynamo-account-store';
+import {
+  InvalidAccountChangeError,
+  PartialCommitError,
+  TransactionTooLargeError,
+} from '../../../shared/adapters/dynamo/errors';
+import type { Account, Invoice } from '../../../shared/domain/account';
+import { type AuditDraft, chainEntries, GENESIS_HASH } from '../../../shared/domain/audit';
+import type { FileMarker } from '../../../shared/domain/ingest-file/file-marker';
+import type { NoticeRecord } from '../../../shared/domain/notice';
+import type { PaymentRecord } from '../../../shared/domain/reconcile';
+import {
+  type AccountChange,
+  FileMarkerMissingError,
+  VersionConflictError,
+} from '../../../shared/ports/account-store';
+import { DUE_INDEX, DUE_INDEX_SHARDS, keys } from '../../../shared/tables';
+
+const ACCOUNTS = 'arrears-accounts';
+const AUDIT = 'arrears-audit';
+const NOW = '2026-03-01T10:00:00Z';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const store = new DynamoAccountStore({
+  client: new DynamoDBClient({ region: 'local' }),
+  accountsTable: ACCOUNTS,
+  auditTable: AUDIT,
+});
+
+const anAccount = (overrides: Partial<Account> = {}): Account => ({
+  tenantId: 'acme',
+  accountId: 'C-1',
+  contact: { name: 'Ada Lovelace', email: 'ada@example.com' },
+  flags: { disputed: false, ceaseContact: false, emailOptOut: false },
+  balances: { USD: 12_000 },
+  oldestDueDate: '2026-01-31',
+  openInvoiceCount: 1,
+  version: 0,
+  auditSeq: 0,
+  auditHead: GENESIS_HASH,
+  createdAt: NOW,
+  updatedAt: NOW,
+  ...overrides,
+});
+
+const anInvoice = (overrides: Partial<Invoice> = {}): Invoice => ({
+  tenantId: 'acme',
+  accountId: 'C-1',
+  invoiceId: 'INV-1',
+  kind: 'invoice',
+  currency: 'USD',
+  amount: 12_000,
+  openAmount: 12_000,
+  issueDate: '2026-01-01',
+  dueDate: '2026-01-31',
+  status: 'open',
+  source: { file: 'inbox/acme/invoices/jan.csv', line: 2 },
+  digest: 'd1',
+  updatedAt: NOW,
+  ...overrides,
+});
+
+const aNotice = (overrides: Partial<NoticeRecord> = {}): NoticeRecord => ({
+  tenantId: 'acme',
+  accountId: 'C-1',
+  cycleId: 'cycle-1',
+  rung: 0,
+  rungId: 'reminder',
+  channel: 'email',
+  to: 'ada@example.com',
+  subject: 'Friendly reminder',
+  status: 'intent',
+  createdAt: NOW,
+  ...overrides,
+});
+
+const aPayment = (overrides: Partial<PaymentRecord> = {}): PaymentRecord => ({
+  tenantId: 'acme',
+  accountId: 'C-1',
+  paymentId: 'PAY-1',
+  channel: 'bank',
+  provider: 'camt053',
+  amount: 10_000,
+  currency: 'USD',
+  receivedAt: NOW,
+  allocations: [{ invoiceId: 'INV-1', amount: 10_000 }],
+  unapplied: 0,
+  appliedAt: NOW,
+  ...overrides,
+});
+
+const aDraft = (action = 'invoice ingested'): AuditDraft => ({
+  action,
+  actor: { kind: 'system', id: 'ingest-invoices' },
+  reason: 'invoice file received',
+  at: NOW,
+  data: { invoiceId: 'INV-1' },
+});
+
+const activeCycle = (executionStarted: boolean): NonNullable<Account['cycle']> => ({
+  cycleId: 'cycle-1',
+  cycleNumber: 1,
+  startedAt: NOW,
+  overdueSince: '2026-01-31',
+  executionName: 'acme-C-1-1',
+  executionStarted,
+  rung: -1,
+  contacts: [],
+  status: 'active',
+});
+
+const cancelled = (codes: string[]) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+const transactInputs = (): TransactWriteCommandInput[] =>
+  ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
+
+const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+};
+
+beforeEach(() => {
+  ddb.reset();
+});
+
+describe('DynamoAccountStore.commit', () => {
+  it('creates a new account, its invoices and its audit entry in one transaction', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const after = anAccount();
+    const invoice = anInvoice();
+    const [entry] = chainEntries({ tenantId: 'acme', subject: 'C-1', seq: 0, hash: GENESIS_HASH }, [
+      aDraft(),
+    ]);
+
+    const stored = await store.commit({ before: null, after, invoices: [invoice], audit: [aDraft()] });
+
+    expect(stored).toEqual({ ...after, version: 1, auditSeq: 1, auditHead: entry!.hash });
+    expect(transactInputs()).toEqual([
+      {
+        TransactItems: [
+          {
+            Put: {
+              TableName: ACCOUNTS,
+              Item: {
+                ...stored,
+                ...keys.account('acme', 'C-1'),
+                ...keys.dueIndex('acme', 'C-1', '2026-01-31'),
+                entity: 'account',
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: ACCOUNTS,
+              Item: { ...invoice, ...keys.invoice('acme', 'C-1', 'INV-1'), entity: 'invoice' },
+            },
+          },
+          {
+            Put: {
+              TableName: AUDIT,
+              Item: { ...entry, ...keys.audit('acme', 'C-1', 1), entity: 'audit' },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('conditions an update on the version read and continues the audit chain from the head', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const before = anAccount({ version: 3, auditSeq: 7, auditHead: 'a'.repeat(64) });
+    const after = { ...before, balances: { USD: 2_000 }, updatedAt: '2026-03-02T10:00:00Z' };
+    const notice = aNotice();
+
+    const stored = await store.commit({
+      before,
+      after,
+      notices: [notice],
+      audit: [aDraft('payment applied'), aDraft('notice recorded')],
+    });
+
+    const entries = chainEntries({ tenantId: 'acme', subject: 'C-1', seq: 7, hash: 'a'.repeat(64) }, [
+      aDraft('payment applied'),
+      aDraft('notice recorded'),
+    ]);
+    expect(stored).toMatchObject({ version: 4, auditSeq: 9, auditHead: entries[1]!.hash });
+    const [input] = transactInputs();
+    expect(input?.TransactItems?.[0]?.Put).toMatchObject({
+      ConditionExpression: 'version = :expected',
+      ExpressionAttributeValues: { ':expected': 3 },
+    });
+    expect(input?.TransactItems?.[1]).toEqual({
+      Put: {
+        TableName: ACCOUNTS,
+        Item: { ...notice, ...keys.notice('acme', 'C-1', 'cycle-1', 0), entity: 'notice' },
+      },
+    });
+    expect(input?.TransactItems?.slice(2).map((item) => item.Put?.Item)).toEqual([
+      { ...entries[0], ...keys.audit('acme', 'C-1', 8), entity: 'audit' },
+      { ...entries[1], ...keys.audit('acme', 'C-1', 9), entity: 'audit' },
+    ]);
+    expect(entries[0]?.prevHash).toBe('a'.repeat(64));
+  });
+
+  it.each([
+    ['an active cycle whose ladder runs', { cycle: activeCycle(true) }, false],
+    ['an active cycle whose ladder has not been started', { cycle: activeCycle(false) }, true],
+    ['a cured cycle', { cycle: { ...activeCycle(true), status: 'cured' as const } }, true],
+    ['nothing owed', { balances: {}, oldestDueDate: undefined, openInvoiceCount: 0 }, false],
+    ['only a credit', { balances: { USD: -500 } }, false],
+  ])('puts the account in the due index only when it is due (%s)', async (_case, overrides, indexed) => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await store.commit({ before: null, after: anAccount(overrides), audit: [aDraft()] });
+    const item = transactInputs()[0]?.TransactItems?.[0]?.Put?.Item ?? {};
+    if (indexed) expect(item).toMatchObject(keys.dueIndex('acme', 'C-1', '2026-01-31'));
+    expect(['duePk' in item, 'dueSk' in item]).toEqual([indexed, indexed]);
+  });
+
+  it('records the payments it applies, each only if it was never recorded', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const before = anAccount({ version: 1, auditSeq: 1 });
+    const invoice = anInvoice({ openAmount: 2_000 });
+
+    await store.commit({
+      before,
+      after: { ...before, balances: { USD: 2_000 } },
+      invoices: [invoice],
+      payments: [aPayment()],
+      audit: [aDraft('payment applied')],
+    });
+
+    const items = transactInputs()[0]?.TransactItems ?? [];
+    expect(items.map((item) => item.Put?.Item?.entity)).toEqual(['account', 'invoice', 'payment', 'audit']);
+    expect(items[2]).toEqual({
+      Put: {
+        TableName: ACCOUNTS,
+        Item: { ...aPayment(), ...keys.payment('acme', 'C-1', 'PAY-1'), entity: 'payment' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    });
+  });
+
+  it.each([
+    ['the account version', ['ConditionalCheckFailed', 'None', 'None']],
+    [
+      'the account version and the audit sequence',
+      ['ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'],
+    ],
+    ['a payment already recorded', ['None', 'ConditionalCheckFailed', 'None']],
+  ])('turns a failed condition on %s into VersionConflictError', async (_case, codes) => {
+    ddb.on(TransactWriteCommand).rejects(cancelled(codes));
+    const change: AccountChange = {
+      before: anAccount({ version: 2 }),
+      after: anAccount(),
+      payments: [aPayment()],
+      audit: [aDraft()],
+    };
+    await expect(store.commit(change)).rejects.toThrow(VersionConflictError);
+  });
+
+  it('turns a failed version condition into VersionConflictError', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None']));
+    await expect(
+      store.commit({ before: anAccount({ version: 2 }), after: anAccount(), audit: [aDraft()] }),
+    ).rejects.toThrow(VersionConflictError);
+  });
+
+  it('passes other cancellations on unchanged, such as an audit sequence number already taken', async () => {
+    const error = cancelled(['None', 'ConditionalCheckFailed']);
+    ddb.on(TransactWriteCommand).rejects(error);
+    await expect(
+      store.commit({ before: anAccount({ version: 2 }), after: anAccount(), audit: [aDraft()] }),
+    ).rejects.toBe(error);
+  });
+
+  it('refuses a change without an audit entry before writing anything', async () => {
+    await expect(store.commit({ before: null, after: anAccount(), audit: [] })).rejects.toThrow(
+      InvalidAccountChangeError,
+    );
+    expect(transactInputs()).toEqual([]);
+  });
+
+  it('refuses invoices of another account in the change', async () => {
+    await expect(
+      store.commit({
+        before: null,
+        after: anAccount(),
+        invoices: [anInvoice({ accountId: 'C-2' })],
+        audit: [aDraft()],
+      }),
+    ).rejects.toThrow(InvalidAccountChangeError);
+    expect(transactInputs()).toEqual([]);
+  });
+
+  it('refuses a change that writes one invoice twice', async () => {
+    await expect(
+      store.commit({
+        before: null,
+        after: anAccount(),
+        invoices: [anInvoice(), anInvoice()],
+        audit: [aDraft()],
+      }),
+    ).rejects.toThrow(/INV#INV-1 twice/);
+    expect(transactInputs()).toEqual([]);
+  });
+
+  it('refuses a change larger than one transaction', async () => {
+    const invoices = Array.from({ length: 99 }, (_, i) => anInvoice({ invoiceId: `INV-${i}` }));
+    await expect(
+      store.commit({ before: null, after: anAccount(), invoices, audit: [aDraft()] }),
+    ).rejects.toThrow(TransactionTooLargeError);
+    expect(transactInputs()).toEqual([]);
+  });
+});
+
+describe('DynamoAccountStore.commitMany', () => {
+  const changeOf = (accountId: string, version = 0): AccountChange => ({
+    before: version === 0 ? null : anAccount({ accountId, version }),
+    after: anAccount({ accountId }),
+    invoices: [anInvoice({ accountId, invoiceId: `INV-${accountId}` })],
+    audit: [aDraft()],
+  });
+
+  it('packs changes into as few transactions as 100 actions allow, never splitting one', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const changes = Array.from({ length: 60 }, (_, i) => changeOf(`C-${i}`));
+
+    const result = await store.commitMany(changes);
+
+    expect(transactInputs().map((input) => input.TransactItems?.length)).toEqual([99, 81]);
+    expect(result.conflicts).toEqual([]);
+    expect(result.committed.map((account) => account.accountId)).toEqual(
+      changes.map((c) => c.after.accountId),
+    );
+    expect(result.committed.every((account) => account.version === 1)).toBe(true);
+  });
+
+  it('puts two changes of one account into consecutive transactions, in order', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const first = changeOf('C-1');
+    const second = changeOf('C-1', 1);
+
+    await store.commitMany([first, changeOf('C-2'), second]);
+
+    const accountsPerTransaction = transactInputs().map((input) =>
+      input.TransactItems?.filter((item) => item.Put?.Item?.entity === 'account').map(
+        (item) => item.Put?.Item?.accountId,
+      ),
+    );
+    expect(accountsPerTransaction).toEqual([['C-1', 'C-2'], ['C-1']]);
+  });
+
+  it('reports the change whose condition failed and commits the others of its transaction', async () => {
+    const changes = [changeOf('C-1'), changeOf('C-2', 5), changeOf('C-3')];
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        cancelled(['None', 'None', 'None', 'ConditionalCheckFailed', 'None', 'None', 'None', 'None', 'None']),
+      )
+      .resolves({});
+
+    const result = await store.commitMany(changes);
+
+    expect(result.conflicts).toEqual([changes[1]]);
+    expect(result.committed.map((account) => account.accountId)).toEqual(['C-1', 'C-3']);
+    const [firstTry, retry] = transactInputs();
+    expect(firstTry?.TransactItems).toHaveLength(9);
+    expect(retry?.TransactItems?.map((item) => item.Put?.Item?.accountId ?? item.Put?.Item?.subject)).toEqual(
+      ['C-1', 'C-1', 'C-1', 'C-3', 'C-3', 'C-3'],
+    );
+  });
+
+  it('stops when only an audit condition failed, since reading again cannot repair a chain', async () => {
+    const changes = [changeOf('C-1'), changeOf('C-2', 5)];
+    const broken = cancelled(['None', 'None', 'None', 'None', 'None', 'ConditionalCheckFailed']);
+    ddb.on(TransactWriteCommand).rejects(broken);
+
+    const error = await store.commitMany(changes).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(PartialCommitError);
+    expect((error as PartialCommitError).uncommitted).toEqual(changes);
+    expect(transactInputs()).toHaveLength(1);
+  });
+
+  it('reports what was committed when a later transaction fails for another reason', async () => {
+    const changes = Array.from({ length: 40 }, (_, i) => changeOf(`C-${i}`));
+    const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+    ddb.on(TransactWriteCommand).resolvesOnce({}).rejects(throttled);
+
+    const error = await store.commitMany(changes).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(PartialCommitError);
+    const partial = error as PartialCommitError;
+    expect(partial.committed).toHaveLength(33);
+    expect(partial.uncommitted).toEqual(changes.slice(33));
+    expect(partial.cause).toBe(throttled);
+  });
+});
+
+describe('DynamoAccountStore reads', () => {
+  it('reads an account consistently and strips keys and index attributes', async () => {
+    const account = anAccount();
+    ddb.on(GetCommand).resolves({
+      Item: {
+        ...account,
+        ...keys.account('acme', 'C-1'),
+        ...keys.dueIndex('acme', 'C-1', '2026-01-31'),
+        entity: 'account',
+      },
+    });
+
+    await expect(store.getAccount('acme', 'C-1')).resolves.toEqual(account);
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: ACCOUNTS,
+      Key: keys.account('acme', 'C-1'),
+      ConsistentRead: true,
+    });
+  });
+
+  it('refuses an item that does not parse as an account', async () => {
+    ddb.on(GetCommand).resolves({ Item: { ...keys.account('acme', 'C-1'), accountId: 'C-1' } });
+    await expect(store.getAccount('acme', 'C-1')).rejects.toThrow();
+  });
+
+  it('queries every due-index shard below the date and reads account ids back from the sort key', async () => {
+    const odd = 'Müller & Sons / 42';
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [] })
+      .on(QueryCommand, {
+        ExpressionAttributeValues: {
+          ':partition': keys.dueIndexPartitions('acme')[0],
+          ':before': '2026-03-01',
+        },
+      })
+      .resolvesOnce({ Items: [{ dueSk: '2026-01-31#C-1' }], LastEvaluatedKey: { dueSk: '2026-01-31#C-1' } })
+      .resolvesOnce({ Items: [{ dueSk: `2026-02-10#${odd}` }] });
+
+    const due = await collect(store.listDueAccounts('acme', '2026-03-01'));
+
+    expect(due).toEqual([
+      { accountId: 'C-1', oldestDueDate: '2026-01-31' },
+      { accountId: odd, oldestDueDate: '2026-02-10' },
+    ]);
+    const inputs = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(inputs).toHaveLength(DUE_INDEX_SHARDS + 1);
+    expect(inputs[0]).toEqual({
+      TableName: ACCOUNTS,
+      IndexName: DUE_INDEX,
+      KeyConditionExpression: 'duePk = :partition AND dueSk < :before',
+      ExpressionAttributeValues: {
+        ':partition': keys.dueIndexPartitions('acme')[0],
+        ':before': '2026-03-01',
+      },
+    });
+    expect(inputs[1]?.ExclusiveStartKey).toEqual({ dueSk: '2026-01-31#C-1' });
+    expect(new Set(inputs.map((input) => input.ExpressionAttributeValues?.[':partition']))).toEqual(
+      new Set(keys.dueIndexPartitions('acme')),
+    );
+  });
+
+  it('lists a tenant with a filtered, paginated scan', async () => {
+    ddb
+      .on(ScanCommand)
+      .resolvesOnce({
+        Items: [{ ...anAccount(), ...keys.account('acme', 'C-1') }],
+        LastEvaluatedKey: { pk: 'x', sk: 'y' },
+      })
+      .resolvesOnce({ Items: [{ ...anAccount({ accountId: 'C-2' }), ...keys.account('acme', 'C-2') }] });
+
+    const accounts = await collect(store.listAccounts('acme'));
+
+    expect(accounts.map((account) => account.accountId)).toEqual(['C-1', 'C-2']);
+    const inputs = ddb.commandCalls(ScanCommand).map((call) => call.args[0].input);
+    expect(inputs[0]).toEqual({
+      TableName: ACCOUNTS,
+      FilterExpression: 'begins_with(pk, :prefix) AND sk = :sk',
+      ExpressionAttributeValues: {
+        ':prefix': keys.account('acme', '').pk,
+        ':sk': keys.account('acme', '').sk,
+      },
+    });
+    expect(inputs[1]?.ExclusiveStartKey).toEqual({ pk: 'x', sk: 'y' });
+  });
+
+  it('reads invoices by prefix of the account partition, consistently', async () => {
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [{ ...anInvoice(), ...keys.invoice('acme', 'C-1', 'INV-1'), entity: 'invoice' }] });
+
+    await expect(store.getInvoices('acme', 'C-1')).resolves.toEqual([anInvoice()]);
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
+      TableName: ACCOUNTS,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.account('acme', 'C-1').pk, ':prefix': keys.invoicePrefix },
+      ConsistentRead: true,
+    });
+  });
+
+  it('reads accounts with their invoices, leaving out accounts that do not exist', async () => {
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [] })
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': keys.account('acme', 'C-1').pk } })
+      .resolves({
+        Items: [
+          { ...anAccount(), ...keys.account('acme', 'C-1') },
+          { ...anInvoice(), ...keys.invoice('acme', 'C-1', 'INV-1') },
+          { ...aNotice(), ...keys.notice('acme', 'C-1', 'cycle-1', 0) },
+        ],
+      });
+
+    const found = await store.getAccountsWithInvoices('acme', ['C-1', 'C-404', 'C-1']);
+
+    expect([...found.keys()]).toEqual(['C-1']);
+    expect(found.get('C-1')).toEqual({ account: anAccount(), invoices: [anInvoice()] });
+    expect(ddb.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: ACCOUNTS,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.account('acme', 'C-1').pk },
+        ConsistentRead: true,
+      },
+      {
+        TableName: ACCOUNTS,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.account('acme', 'C-404').pk },
+        ConsistentRead: true,
+      },
+    ]);
+  });
+
+  it('reads an audit trail in sequence order across pages', async () => {
+    const entries = chainEntries({ tenantId: 'acme', subject: 'C-1', seq: 0, hash: GENESIS_HASH }, [
+      aDraft('a'),
+      aDraft('b'),
+    ]);
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ ...entries[0], ...keys.audit('acme', 'C-1', 1) }],
+        LastEvaluatedKey: { pk: 'p', sk: '1' },
+      })
+      .resolvesOnce({ Items: [{ ...entries[1], ...keys.audit('acme', 'C-1', 2) }] });
+
+    await expect(store.auditTrail('acme', 'C-1')).resolves.toEqual(entries);
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
+      TableName: AUDIT,
+      KeyConditionExpression: 'pk = :subject',
+      ExpressionAttributeValues: { ':subject': keys.auditSubject('acme', 'C-1') },
+      ScanIndexForward: true,
+      ConsistentRead: true,
+    });
+  });
+});
+
+describe('DynamoAccountStore notice intents and file markers', () => {
+  it('records a notice intent only when none exists', async () => {
+    ddb.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+
+    await expect(store.recordNoticeIntent(aNotice())).resolves.toBe(true);
+    await expect(store.recordNoticeIntent(aNotice())).resolves.toBe(false);
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
+      TableName: ACCOUNTS,
+      Item: { ...aNotice(), ...keys.notice('acme', 'C-1', 'cycle-1', 0), entity: 'notice' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+  });
+
+  it('passes on errors other than a failed condition', async () => {
+    ddb
+      .on(PutCommand)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    await expect(store.recordNoticeIntent(aNotice())).rejects.toThrow('slow down');
+  });
+
+  const marker: FileMarker = {
+    tenantId: 'acme',
+    sha256: 'f'.repeat(64),
+    key: 'inbox/acme/invoices/jan.csv',
+    status: 'processing',
+    firstSeenAt: NOW,
+  };
+
+  it('claims a file marker with a conditional put', async () => {
+    ddb.on(PutCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+
+    await expect(store.putFileMarker(marker)).resolves.toBe(true);
+    await expect(store.putFileMarker(marker)).resolves.toBe(false);
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toEqual({
+      TableName: ACCOUNTS,
+      Item: { ...marker, ...keys.file('acme', 'f'.repeat(64)), entity: 'file' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+  });
+
+  it('completes a file marker that exists', async () => {
+    const completion = {
+      status: 'done' as const,
+      completedAt: '2026-03-01T10:05:00Z',
+      receiptKey: 'receipts/jan.json',
+    };
+    ddb
+      .on(UpdateCommand)
+      .resolves({ Attributes: { ...marker, ...completion, ...keys.file('acme', 'f'.repeat(64)) } });
+
+    await expect(store.completeFileMarker('acme', 'f'.repeat(64), completion)).resolves.toEqual({
+      ...marker,
+      ...completion,
+    });
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: ACCOUNTS,
+      Key: keys.file('acme', 'f'.repeat(64)),
+      UpdateExpression: 'SET #status = :status, completedAt = :completedAt, receiptKey = :receiptKey',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':status': 'done',
+        ':completedAt': '2026-03-01T10:05:00Z',
+        ':receiptKey': 'receipts/jan.json',
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+  });
+
+  it('refuses to complete a file marker that was never claimed', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(
+      store.completeFileMarker('acme', 'f'.repeat(64), { status: 'rejected', completedAt: NOW }),
+    ).rejects.toThrow(FileMarkerMissingError);
+  });
+});
