@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { Payment } from '../../shared/domain/account';
+
+/** The body of a payments-queue message: one payment as JSON (see SqsPaymentQueue). */
+export const PaymentMessage = Payment;
+export type PaymentMessage = z.infer<typeof PaymentMessage>;
+
+export const ReconcileOutcome = z.enum(['applied', 'overpaid', 'review', 'duplicate']);
+export type ReconcileOutcome = z.infer<typeof ReconcileOutcome>;
+
+/** What reconciling one payment did. */
+export const ReconcileResult = z.object({
+  paymentId: z.string(),
+  outcome: ReconcileOutcome,
+  reason: z.string(),
+});
+export type ReconcileResult = z.infer<typeof ReconcileResult>;

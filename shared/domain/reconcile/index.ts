@@ -1,0 +1,3 @@
+export * from './apply-payment';
+export * from './payment-record';
+export * from './review';
