@@ -1,10 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { updateAccount } from '../../shared/app/update-account';
-import { owesMoney } from '../../shared/domain/account';
-import { openCycle } from '../../shared/domain/ladder';
-import { addDays, dateIn } from '../../shared/domain/time/calendar';
+import { needsLadder, openCycle } from '../../shared/domain/ladder';
 import type { TenantConfig } from '../../shared/domain/tenant/tenant';
+import { addDays, dateIn } from '../../shared/domain/time/calendar';
 import type { Deps } from '../../shared/runtime/deps';
 import { AgingScanEvent, type AgingScanResult, type TenantScanResult } from './schema';
 
@@ -27,12 +26,18 @@ export const scanTenant = async (deps: AgingScanDeps, tenant: TenantConfig): Pro
   const now = deps.clock.now();
   const today = dateIn(now, tenant.timeZone);
   const overdueBefore = addDays(today, -tenant.ladder.graceDays);
-  const result: TenantScanResult = { tenantId: tenant.tenantId, asOf: today, overdue: 0, laddersStarted: 0, alreadyRunning: 0 };
+  const result: TenantScanResult = {
+    tenantId: tenant.tenantId,
+    asOf: today,
+    overdue: 0,
+    laddersStarted: 0,
+    alreadyRunning: 0,
+  };
 
   for await (const due of deps.store.listDueAccounts(tenant.tenantId, overdueBefore)) {
     const opened = await updateAccount(deps.store, tenant.tenantId, due.accountId, (account) => {
-      const overdue = owesMoney(account) && account.oldestDueDate !== undefined && account.oldestDueDate < overdueBefore;
-      if (!overdue) return { change: null, result: undefined };
+      const overdue = account.oldestDueDate !== undefined && account.oldestDueDate < overdueBefore;
+      if (!overdue || !needsLadder(account)) return { change: null, result: undefined };
       if (account.cycle?.status === 'active') return { change: null, result: account.cycle };
       const cycle = openCycle(account, now);
       return {
@@ -45,7 +50,12 @@ export const scanTenant = async (deps: AgingScanDeps, tenant: TenantConfig): Pro
               actor: ACTOR,
               at: now.toISOString(),
               reason: `oldest unpaid invoice due ${account.oldestDueDate}, more than ${tenant.ladder.graceDays} grace days before ${today}`,
-              data: { cycleId: cycle.cycleId, balances: account.balances, policy: tenant.ladder.policyId, policyVersion: tenant.ladder.version },
+              data: {
+                cycleId: cycle.cycleId,
+                balances: account.balances,
+                policy: tenant.ladder.policyId,
+                policyVersion: tenant.ladder.version,
+              },
             },
           ],
         },
@@ -69,7 +79,11 @@ export const scanTenant = async (deps: AgingScanDeps, tenant: TenantConfig): Pro
         : {
             result: undefined,
             change: {
-              after: { ...account, cycle: { ...account.cycle, executionStarted: true }, updatedAt: now.toISOString() },
+              after: {
+                ...account,
+                cycle: { ...account.cycle, executionStarted: true },
+                updatedAt: now.toISOString(),
+              },
               audit: [
                 {
                   action: 'ladder.started',
@@ -78,7 +92,11 @@ export const scanTenant = async (deps: AgingScanDeps, tenant: TenantConfig): Pro
                   reason: started.alreadyStarted
                     ? 'the ladder of this cycle was already running; recorded it'
                     : 'escalation ladder started for this cycle',
-                  data: { cycleId: cycle.cycleId, executionName: cycle.executionName, executionArn: started.executionArn },
+                  data: {
+                    cycleId: cycle.cycleId,
+                    executionName: cycle.executionName,
+                    executionArn: started.executionArn,
+                  },
                 },
               ],
             },
@@ -86,12 +104,19 @@ export const scanTenant = async (deps: AgingScanDeps, tenant: TenantConfig): Pro
     );
     if (started.alreadyStarted) result.alreadyRunning += 1;
     else result.laddersStarted += 1;
-    deps.logger.info('ladder started', { tenantId: tenant.tenantId, accountId: due.accountId, cycleId: cycle.cycleId });
+    deps.logger.info('ladder started', {
+      tenantId: tenant.tenantId,
+      accountId: due.accountId,
+      cycleId: cycle.cycleId,
+    });
   }
   return result;
 };
 
-export const scanForOverdueAccounts = async (deps: AgingScanDeps, event: AgingScanEvent): Promise<AgingScanResult> => {
+export const scanForOverdueAccounts = async (
+  deps: AgingScanDeps,
+  event: AgingScanEvent,
+): Promise<AgingScanResult> => {
   const tenants = event.tenantIds ? event.tenantIds.map((id) => deps.tenants.get(id)) : deps.tenants.all();
   const results: TenantScanResult[] = [];
   for (const tenant of tenants) results.push(await scanTenant(deps, tenant));

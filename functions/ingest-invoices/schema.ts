@@ -9,23 +9,14 @@ export const ObjectCreatedEvent = z.object({
   source: z.literal('aws.s3'),
   detail: z.object({
     bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({ key: z.string().min(1), size: z.number().int().min(0).optional(), etag: z.string().optional() }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().min(0).optional(),
+      etag: z.string().optional(),
+    }),
   }),
 });
 export type ObjectCreatedEvent = z.infer<typeof ObjectCreatedEvent>;
 
-/**
- * A continuation of a large file: the invocation that ran short of time re-queues the file
- * with the number of data rows already applied, and the next invocation skips them.
- */
-export const IngestContinuation = z.object({
-  kind: z.literal('ingest-continuation'),
-  bucket: z.string().min(1),
-  key: z.string().min(1),
-  sha256: z.string().length(64),
-  rowsDone: z.number().int().min(0),
-});
-export type IngestContinuation = z.infer<typeof IngestContinuation>;
-
-export const IngestMessage = z.union([ObjectCreatedEvent, IngestContinuation]);
-export type IngestMessage = z.infer<typeof IngestMessage>;
+export const IngestMessage = ObjectCreatedEvent;
+export type IngestMessage = ObjectCreatedEvent;

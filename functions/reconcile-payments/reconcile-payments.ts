@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type Account, type Payment, summarizeInvoices } from '../../shared/domain/account';
+import { type Account, type Payment, withDerivedBalances } from '../../shared/domain/account';
 import { displayAmount } from '../../shared/domain/money';
 import { applyPayment, type PaymentRecord, type ReviewKind } from '../../shared/domain/reconcile';
 import { type AccountStore, VersionConflictError } from '../../shared/ports/account-store';
@@ -43,22 +43,7 @@ const sendToReview = async (
   });
 };
 
-/** The account's balances, oldest due date and open count, derived again from its invoices after the payment. */
-const accountAfter = (
-  account: Account,
-  invoices: Parameters<typeof summarizeInvoices>[0],
-  at: string,
-): Account => {
-  const { oldestDueDate: _previous, ...rest } = account;
-  const summary = summarizeInvoices(invoices);
-  return {
-    ...rest,
-    balances: summary.balances,
-    ...(summary.oldestDueDate !== undefined ? { oldestDueDate: summary.oldestDueDate } : {}),
-    openInvoiceCount: summary.openInvoiceCount,
-    updatedAt: at,
-  };
-};
+const accountAfter = withDerivedBalances;
 
 /**
  * Applies one payment to the invoices of the account it names, at most once.

@@ -10,7 +10,7 @@ interface QueuedMessage {
   firstSentAt: string;
 }
 
-export type SqsConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | undefined | void>;
+export type SqsConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
 /**
  * Plays an SQS queue with a dead-letter queue for one consumer, as the stack wires them: batch
@@ -31,7 +31,12 @@ export class LocalQueue {
   static async open(dataDir: string, name: string, maxReceiveCount = 5): Promise<LocalQueue> {
     const dir = join(dataDir, 'queues');
     await mkdir(dir, { recursive: true });
-    const queue = new LocalQueue(name, join(dir, `${name}.json`), join(dir, `${name}-dlq.jsonl`), maxReceiveCount);
+    const queue = new LocalQueue(
+      name,
+      join(dir, `${name}.json`),
+      join(dir, `${name}-dlq.jsonl`),
+      maxReceiveCount,
+    );
     try {
       queue.#messages = JSON.parse(await readFile(queue.file, 'utf8')) as QueuedMessage[];
     } catch {
@@ -45,7 +50,12 @@ export class LocalQueue {
   }
 
   async send(body: string): Promise<void> {
-    this.#messages.push({ messageId: randomUUID(), body, receiveCount: 0, firstSentAt: new Date().toISOString() });
+    this.#messages.push({
+      messageId: randomUUID(),
+      body,
+      receiveCount: 0,
+      firstSentAt: new Date().toISOString(),
+    });
     await this.#save();
   }
 

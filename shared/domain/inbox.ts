@@ -20,7 +20,8 @@ export const parseInboxKey = (key: string): InboxObject | undefined => {
   return { tenantId, kind: kind as InboxKind, fileName };
 };
 
-export const inboxKey = (object: InboxObject): string => `inbox/${object.tenantId}/${object.kind}/${object.fileName}`;
+export const inboxKey = (object: InboxObject): string =>
+  `inbox/${object.tenantId}/${object.kind}/${object.fileName}`;
 
 /**
  * Where a file's receipt and quarantine go. The checksum is part of the name: a corrected file

@@ -4,9 +4,10 @@
  * Reading strips all of those and parses with the domain schema, so a malformed item fails
  * loudly at the edge instead of deep inside a use case.
  */
-import { Account, type Invoice, Invoice as InvoiceSchema, owesMoney } from '../../domain/account';
+import { Account, type Invoice, Invoice as InvoiceSchema } from '../../domain/account';
 import { AuditEntry } from '../../domain/audit';
 import { FileMarker } from '../../domain/ingest-file/file-marker';
+import { needsLadder } from '../../domain/ladder/cycle';
 import { NoticeRecord } from '../../domain/notice';
 import { PaymentRecord } from '../../domain/reconcile';
 import { accountsTable, auditTable, keys } from '../../tables';
@@ -71,15 +72,8 @@ const STORAGE_ATTRIBUTES = new Set<string>([
 export const stripStorage = (item: Item): Item =>
   Object.fromEntries(Object.entries(item).filter(([name]) => !STORAGE_ATTRIBUTES.has(name)));
 
-/**
- * True when the account belongs in the due index: it owes money, has an unpaid due date, and no
- * ladder is running for it. An active cycle whose execution has not been started yet stays in
- * the index, so an aging scan that crashed between the two steps finishes the job next time.
- */
-export const isDue = (account: Account): boolean =>
-  owesMoney(account) &&
-  account.oldestDueDate !== undefined &&
-  !(account.cycle?.status === 'active' && account.cycle.executionStarted);
+/** The due index holds exactly the accounts that need a ladder started (see {@link needsLadder}). */
+export const isDue = needsLadder;
 
 /** Account item; the due-index attributes are present only while {@link isDue} holds. */
 export const accountItem = (account: Account): Item =>

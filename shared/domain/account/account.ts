@@ -6,7 +6,10 @@ import { Balances, CurrencyCode, MinorUnits } from '../money';
 export const Contact = z.object({
   name: z.string().min(1),
   email: z.string().email().optional(),
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be E.164').optional(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be E.164')
+    .optional(),
   country: z
     .string()
     .regex(/^[A-Z]{2}$/)
@@ -47,7 +50,13 @@ export const Cycle = z.object({
   lastNoticeAt: IsoTimestamp.optional(),
   /** Notices sent in this cycle, most recent last: compliance counts contacts from it. */
   contacts: z.array(IsoTimestamp).default([]),
+  /**
+   * `active`: the ladder runs. `stopped`: the ladder ended without a cure (every rung acted on,
+   * or contact must stop) and the cycle stays open while money is owed. `cured`: the account
+   * became current; only then can a later missed due date open a new cycle.
+   */
   status: z.enum(['active', 'cured', 'stopped']),
+  curedAt: IsoTimestamp.optional(),
   endedAt: IsoTimestamp.optional(),
   endReason: z.string().optional(),
 });

@@ -27,6 +27,27 @@ export const summarizeInvoices = (invoices: readonly Invoice[]): AccountSummary 
   return { balances, oldestDueDate, openInvoiceCount };
 };
 
+/**
+ * The account with balances, oldest due date and open count derived again from all of its
+ * invoices, so they can never drift from them. A cycle whose ladder stopped without a cure is
+ * closed as cured once nothing is owed any more.
+ */
+export const withDerivedBalances = (account: Account, invoices: readonly Invoice[], at: string): Account => {
+  const { oldestDueDate: _previous, ...rest } = account;
+  const summary = summarizeInvoices(invoices);
+  const next: Account = {
+    ...rest,
+    balances: summary.balances,
+    ...(summary.oldestDueDate !== undefined ? { oldestDueDate: summary.oldestDueDate } : {}),
+    openInvoiceCount: summary.openInvoiceCount,
+    updatedAt: at,
+  };
+  if (next.cycle?.status === 'stopped' && !owesMoney(next)) {
+    next.cycle = { ...next.cycle, status: 'cured', curedAt: at };
+  }
+  return next;
+};
+
 /** True when the debtor owes something in some currency. */
 export const owesMoney = (account: Pick<Account, 'balances'>): boolean =>
   Object.values(account.balances).some((amount) => amount > 0);

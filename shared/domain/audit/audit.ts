@@ -70,7 +70,9 @@ export const chainEntries = (
   return entries;
 };
 
-export type ChainVerdict = { ok: true; length: number; head: string } | { ok: false; seq: number; problem: string };
+export type ChainVerdict =
+  | { ok: true; length: number; head: string }
+  | { ok: false; seq: number; problem: string };
 
 /**
  * Walks a subject's entries in sequence order and checks each hash and link. Any edit, removal
@@ -80,10 +82,13 @@ export const verifyChain = (entries: readonly AuditEntry[]): ChainVerdict => {
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1;
   for (const entry of entries) {
-    if (entry.seq !== expectedSeq) return { ok: false, seq: entry.seq, problem: `expected seq ${expectedSeq}` };
-    if (entry.prevHash !== prevHash) return { ok: false, seq: entry.seq, problem: 'link to the previous entry broken' };
+    if (entry.seq !== expectedSeq)
+      return { ok: false, seq: entry.seq, problem: `expected seq ${expectedSeq}` };
+    if (entry.prevHash !== prevHash)
+      return { ok: false, seq: entry.seq, problem: 'link to the previous entry broken' };
     const { hash, ...body } = entry;
-    if (entryHash(body) !== hash) return { ok: false, seq: entry.seq, problem: 'content does not match its hash' };
+    if (entryHash(body) !== hash)
+      return { ok: false, seq: entry.seq, problem: 'content does not match its hash' };
     prevHash = hash;
     expectedSeq += 1;
   }

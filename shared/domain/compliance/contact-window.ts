@@ -24,7 +24,11 @@ export const mayContactAt = (instant: Date, zones: readonly string[], profile: C
  * one week ahead; with windows that never overlap (zones 12 hours apart and a short window)
  * there is none, and the caller must not contact.
  */
-export const nextContactWindow = (from: Date, zones: readonly string[], profile: ComplianceProfile): Date | undefined => {
+export const nextContactWindow = (
+  from: Date,
+  zones: readonly string[],
+  profile: ComplianceProfile,
+): Date | undefined => {
   if (mayContactAt(from, zones, profile)) return from;
   const probe = new Date(Math.ceil(from.getTime() / QUARTER_HOUR) * QUARTER_HOUR);
   for (let i = 0; i < 7 * 24 * 4; i += 1) {
@@ -38,7 +42,11 @@ export const nextContactWindow = (from: Date, zones: readonly string[], profile:
  * When the contact cap allows the next contact: at most `contactCap` contacts in any rolling
  * `contactCapDays` window. Returns `now` when a contact is allowed now.
  */
-export const nextAllowedByCap = (contacts: readonly string[], now: Date, profile: ComplianceProfile): Date => {
+export const nextAllowedByCap = (
+  contacts: readonly string[],
+  now: Date,
+  profile: ComplianceProfile,
+): Date => {
   const windowMs = profile.contactCapDays * 86_400_000;
   const recent = contacts
     .map((at) => Date.parse(at))

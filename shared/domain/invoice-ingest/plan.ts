@@ -1,24 +1,10 @@
+import type { InvoiceRow } from '../../ingest/invoice-row';
 import type { Account, Contact, Invoice } from '../account/account';
-import { summarizeInvoices } from '../account/balances';
+import { withDerivedBalances } from '../account/balances';
 import type { AuditDraft } from '../audit/audit';
 import { GENESIS_HASH } from '../audit/audit';
 
-/** One validated invoice row, as the file parser hands it over (amounts in minor units). */
-export interface InvoiceRow {
-  line: number;
-  customerId: string;
-  contact: Contact;
-  invoiceId: string;
-  kind: 'invoice' | 'credit_note';
-  status: 'open' | 'cancelled';
-  currency: string;
-  amount: number;
-  issueDate: string;
-  dueDate: string;
-  reference?: string;
-  /** Digest of the normalised row: the same row again changes nothing. */
-  digest: string;
-}
+export type { InvoiceRow };
 
 export type RowOutcome =
   | { line: number; invoiceId: string; outcome: 'created' | 'updated' | 'cancelled' | 'unchanged' }
@@ -77,7 +63,8 @@ export const planAccountIngest = (input: {
   now: Date;
 }): AccountIngestPlan => {
   const { existing, rows, now } = input;
-  if (rows.length > MAX_ROWS_PER_CHANGE) throw new RangeError(`at most ${MAX_ROWS_PER_CHANGE} rows per change`);
+  if (rows.length > MAX_ROWS_PER_CHANGE)
+    throw new RangeError(`at most ${MAX_ROWS_PER_CHANGE} rows per change`);
   const at = now.toISOString();
   const invoices = new Map((existing?.invoices ?? []).map((invoice) => [invoice.invoiceId, invoice]));
   const changed: Invoice[] = [];
@@ -103,7 +90,9 @@ export const planAccountIngest = (input: {
       continue;
     }
     const cancelled = row.status === 'cancelled';
-    const openAmount = cancelled ? 0 : Math.max(0, row.amount - (previous?.status === 'cancelled' ? 0 : paid));
+    const openAmount = cancelled
+      ? 0
+      : Math.max(0, row.amount - (previous?.status === 'cancelled' ? 0 : paid));
     const next: Invoice = {
       tenantId: input.tenantId,
       accountId: input.accountId,
@@ -123,8 +112,17 @@ export const planAccountIngest = (input: {
     invoices.set(row.invoiceId, next);
     changed.push(next);
     if (previous) {
-      updated.push({ invoiceId: row.invoiceId, line: row.line, before: invoiceFacts(previous), after: invoiceFacts(next) });
-      outcomes.push({ line: row.line, invoiceId: row.invoiceId, outcome: cancelled ? 'cancelled' : 'updated' });
+      updated.push({
+        invoiceId: row.invoiceId,
+        line: row.line,
+        before: invoiceFacts(previous),
+        after: invoiceFacts(next),
+      });
+      outcomes.push({
+        line: row.line,
+        invoiceId: row.invoiceId,
+        outcome: cancelled ? 'cancelled' : 'updated',
+      });
     } else {
       created.push(row.invoiceId);
       outcomes.push({ line: row.line, invoiceId: row.invoiceId, outcome: 'created' });
@@ -132,10 +130,10 @@ export const planAccountIngest = (input: {
   }
 
   const latest = rows.at(-1);
-  const contactChanged = latest !== undefined && (!existing || !sameContact(existing.account.contact, latest.contact));
+  const contactChanged =
+    latest !== undefined && (!existing || !sameContact(existing.account.contact, latest.contact));
   if (changed.length === 0 && !contactChanged) return { change: null, outcomes };
 
-  const summary = summarizeInvoices([...invoices.values()]);
   const base: Account = existing?.account ?? {
     tenantId: input.tenantId,
     accountId: input.accountId,
@@ -149,15 +147,11 @@ export const planAccountIngest = (input: {
     createdAt: at,
     updatedAt: at,
   };
-  const { oldestDueDate: _previousOldest, ...rest } = base;
-  const after: Account = {
-    ...rest,
-    contact: latest?.contact ?? base.contact,
-    balances: summary.balances,
-    ...(summary.oldestDueDate ? { oldestDueDate: summary.oldestDueDate } : {}),
-    openInvoiceCount: summary.openInvoiceCount,
-    updatedAt: at,
-  };
+  const after = withDerivedBalances(
+    { ...base, contact: latest?.contact ?? base.contact },
+    [...invoices.values()],
+    at,
+  );
   const lines = rows.map((row) => row.line);
   const parts = [
     created.length > 0 ? `${created.length} created` : '',
@@ -174,7 +168,7 @@ export const planAccountIngest = (input: {
       file: input.sourceFile,
       created,
       updated,
-      balances: summary.balances,
+      balances: after.balances,
       ...(existing ? { balancesBefore: existing.account.balances } : {}),
     },
   };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Account, Cycle } from '../account/account';
+import { owesMoney } from '../account/balances';
 
 /**
  * Step Functions execution names: 1-80 characters, none of whitespace, `<>{}[]?*"#%\^|~\`$&,;:/`
@@ -14,6 +15,19 @@ export const ladderExecutionName = (tenantId: string, accountId: string, cycleId
   const digest = createHash('sha256').update(raw).digest('hex').slice(0, 16);
   return `${safe.slice(0, 80 - digest.length - 1)}-${digest}`;
 };
+
+/**
+ * True when the account needs a ladder started: it owes money past a due date, and it is in no
+ * open cycle (none yet, or the last one was cured), or its cycle is recorded but its ladder has
+ * not been started yet (a scan that crashed between the two steps). A stopped cycle stays open
+ * until the account is current: the same debt never restarts the ladder from its first rung.
+ */
+export const needsLadder = (account: Account): boolean =>
+  owesMoney(account) &&
+  account.oldestDueDate !== undefined &&
+  (!account.cycle ||
+    account.cycle.status === 'cured' ||
+    (account.cycle.status === 'active' && !account.cycle.executionStarted));
 
 /** The cycle an overdue account enters now. Its id is unique per account and deterministic. */
 export const openCycle = (account: Account, startedAt: Date): Cycle => {

@@ -68,13 +68,23 @@ export const decideNextStep = (input: DecisionInput): LadderDecision => {
   const policyVersion = policy.version;
   const cycle = account.cycle;
   if (!cycle || cycle.cycleId !== input.cycleId || cycle.status !== 'active') {
-    return { action: 'stop', outcome: 'ended', reason: 'this delinquency cycle is no longer active', policyVersion };
+    return {
+      action: 'stop',
+      outcome: 'ended',
+      reason: 'this delinquency cycle is no longer active',
+      policyVersion,
+    };
   }
   if (!owesMoney(account) || !account.oldestDueDate) {
     return { action: 'stop', outcome: 'cured', reason: 'nothing is owed any more', policyVersion };
   }
   if (account.flags.ceaseContact) {
-    return { action: 'stop', outcome: 'stopped', reason: 'the debtor asked in writing to stop contact', policyVersion };
+    return {
+      action: 'stop',
+      outcome: 'stopped',
+      reason: 'the debtor asked in writing to stop contact',
+      policyVersion,
+    };
   }
   if (account.flags.disputed) {
     return {
@@ -87,7 +97,12 @@ export const decideNextStep = (input: DecisionInput): LadderDecision => {
   const index = cycle.rung + 1;
   const rung = policy.rungs[index];
   if (!rung) {
-    return { action: 'stop', outcome: 'exhausted', reason: 'every rung of the ladder has been acted on', policyVersion };
+    return {
+      action: 'stop',
+      outcome: 'exhausted',
+      reason: 'every rung of the ladder has been acted on',
+      policyVersion,
+    };
   }
   const today = dateIn(now, input.creditorTimeZone);
   const daysPastDue = daysBetween(account.oldestDueDate, today);

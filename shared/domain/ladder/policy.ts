@@ -40,7 +40,11 @@ export const LadderPolicy = z
         });
       }
       if (rung.kind === 'notice' && !rung.template) {
-        ctx.addIssue({ code: 'custom', path: ['rungs', index, 'template'], message: 'a notice rung needs a template' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rungs', index, 'template'],
+          message: 'a notice rung needs a template',
+        });
       }
     });
   });

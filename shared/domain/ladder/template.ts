@@ -31,7 +31,10 @@ const fill = (text: string, values: TemplateValues): string =>
  * Renders a notice. The opt-out footer is appended by code, not left to each template, so no
  * notice can go out without it.
  */
-export const renderNotice = (template: NoticeTemplate, values: TemplateValues): { subject: string; text: string } => ({
+export const renderNotice = (
+  template: NoticeTemplate,
+  values: TemplateValues,
+): { subject: string; text: string } => ({
   subject: fill(template.subject, values).replace(/[\r\n]+/g, ' '),
   text: `${fill(template.text, values).trimEnd()}\n\n--\nTo stop receiving these e-mails: ${values.optOutUrl}\n`,
 });
@@ -59,7 +62,10 @@ export const noticeValues = (input: {
     oldestDueDate: input.account.oldestDueDate ?? '',
     daysPastDue: String(input.daysPastDue),
     invoiceList: open
-      .map((invoice) => `- ${invoice.invoiceId}, due ${invoice.dueDate}: ${displayAmount(invoice.openAmount, invoice.currency)}`)
+      .map(
+        (invoice) =>
+          `- ${invoice.invoiceId}, due ${invoice.dueDate}: ${displayAmount(invoice.openAmount, invoice.currency)}`,
+      )
       .join('\n'),
     optOutUrl: input.optOutUrl,
   };

@@ -62,7 +62,9 @@ export const parseAmount = (text: string, currency: string, options: ParseAmount
 export const formatAmount = (minor: number, currency: string): string => {
   const exponent = currencyExponent(currency);
   const negative = minor < 0;
-  const digits = Math.abs(minor).toString().padStart(exponent + 1, '0');
+  const digits = Math.abs(minor)
+    .toString()
+    .padStart(exponent + 1, '0');
   const whole = exponent === 0 ? digits : digits.slice(0, -exponent);
   const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`;
   return `${negative ? '-' : ''}${whole}${fraction}`;

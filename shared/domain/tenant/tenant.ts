@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { InvoiceFormat } from '../../ingest/format';
 import { ComplianceProfile } from '../compliance/profile';
 import { TenantId } from '../ids';
 import { LadderPolicy, NoticeTemplate } from '../ladder/policy';
 import { unknownPlaceholders } from '../ladder/template';
-import { InvoiceFormat } from '../../ingest/format';
 
 /** One creditor's settings: how its files look, which ladder and rules apply, who signs notices. */
 export const TenantConfig = z.object({
@@ -30,7 +30,11 @@ export const TenantRegistry = z
     const seen = new Set<string>();
     registry.tenants.forEach((tenant, index) => {
       if (seen.has(tenant.tenantId)) {
-        ctx.addIssue({ code: 'custom', path: ['tenants', index, 'tenantId'], message: 'duplicate tenant id' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tenants', index, 'tenantId'],
+          message: 'duplicate tenant id',
+        });
       }
       seen.add(tenant.tenantId);
       for (const [name, template] of Object.entries(tenant.templates)) {
