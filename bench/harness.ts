@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * What `bench/run.ts` hands every benchmark, plus small helpers they share. A benchmark is a file
+ * `bench/<name>.bench.ts` whose default export is a `Bench`; run.ts finds it by that name.
+ */
+export interface BenchContext {
+  /** Repository root. */
+  root: string;
+  /** Node 22 (the `node` devDependency), for measurements in fresh processes. */
+  node: string;
+  /** A directory for this benchmark's artefacts under .bench/ (gitignored), created on demand. */
+  outDir: string;
+  log: (line?: string) => void;
+}
+
+export interface Bench {
+  /** One line saying what is measured. */
+  description: string;
+  run: (context: BenchContext) => Promise<void>;
+}
+
+export const defineBench = (bench: Bench): Bench => bench;
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const node22 = join(root, 'node_modules/.bin/node');
+
+export const benchOutDir = (name: string): string => {
+  const dir = join(root, '.bench', name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
+export const median = (values: readonly number[]): number => {
+  if (values.length === 0) throw new Error('median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** A plain-text table; numbers right-aligned, everything else left-aligned. */
+export const formatTable = (
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+): string => {
+  const cells = [header, ...rows].map((row) => row.map(String));
+  const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]?.length ?? 0)));
+  const numeric = header.map(
+    (_, column) => rows.length > 0 && rows.every((row) => typeof row[column] === 'number'),
+  );
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, column) =>
+        numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
+      )
+      .join('  ')
+      .trimEnd();
+  return [
+    line(cells[0]!),
+    widths.map((width) => '-'.repeat(width)).join('  '),
+    ...cells.slice(1).map(line),
+  ].join('\n');
+};
+
+export interface ImportTiming {
+  /** From process start (performance.timeOrigin) to the end of the import. */
+  sinceStartMs: number;
+  /** The import alone. */
+  importMs: number;
+}
+
+/**
+ * Imports `file` in a fresh Node 22 process and reports how long it took. The child sees only the
+ * given environment (plus PATH), so nothing of the parent (loaders, NODE_OPTIONS) leaks in.
+ */
+export const timeImport = (file: string, env: Record<string, string>): Promise<ImportTiming> =>
+  new Promise((resolvePromise, reject) => {
+    const script = [
+      'const before = performance.now();',
+      'await import(process.argv[1]);',
+      'const after = performance.now();',
+      'process.stdout.write(JSON.stringify({ sinceStartMs: after, importMs: after - before }));',
+    ].join('\n');
+    const child = spawn(node22, ['--input-type=module', '-e', script, pathToFileURL(file).href], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        const reason =
+          stderr.split('\n').find((line) => /Error|error:/.test(line)) ?? stderr.trim().split('\n')[0];
+        reject(new Error(`import of ${file} failed (exit ${code}): ${reason ?? 'no output'}`));
+        return;
+      }
+      try {
+        // Anything the module itself printed comes first; the timing is the last line.
+        resolvePromise(JSON.parse(stdout.slice(stdout.lastIndexOf('{"sinceStartMs"'))) as ImportTiming);
+      } catch {
+        reject(new Error(`no timing from ${file}: ${stdout.slice(-200)}`));
+      }
+    });
+  });

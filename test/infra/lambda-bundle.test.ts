@@ -1,0 +1,55 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ArrearsFunction } from '../../infra/constructs/arrears-function';
+import { ESM_REQUIRE_BANNER, esbuildOptions, lambdaBundle } from '../../infra/constructs/lambda-bundle';
+import { functionSpec } from '../../infra/functions';
+import { cdkContext, FIXTURE_ENTRY } from './synth-arrears';
+
+/**
+ * The stack bundles through NodejsFunction (esbuild's CLI), the benchmark through esbuild's API.
+ * Both derive from `lambdaBundle`; this bundles one entry both ways and compares the bytes, so a
+ * change to either path that makes them drift fails here.
+ */
+let cdkBundle: string;
+let apiBundle: string;
+let cdkAssetDir: string;
+
+beforeAll(async () => {
+  const app = new App({ context: cdkContext, outdir: mkdtempSync(join(tmpdir(), 'arrears-bundle-cdk-')) });
+  const stack = new Stack(app, 'BundleCheck', { env: { region: 'eu-west-1' } });
+  new ArrearsFunction(stack, 'Check', {
+    spec: functionSpec('ladder-evaluate'),
+    entry: FIXTURE_ENTRY,
+    environment: {},
+    logRetention: RetentionDays.ONE_DAY,
+  });
+  const assembly = app.synth();
+  const [, fn] = Object.entries(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0]!;
+  const assetHash = (fn.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+  cdkAssetDir = join(assembly.directory, `asset.${assetHash}`);
+  cdkBundle = readFileSync(join(cdkAssetDir, lambdaBundle.outfile), 'utf8');
+
+  const outdir = mkdtempSync(join(tmpdir(), 'arrears-bundle-api-'));
+  await build(esbuildOptions(FIXTURE_ENTRY, outdir));
+  apiBundle = readFileSync(join(outdir, lambdaBundle.outfile), 'utf8');
+});
+
+describe('lambda bundling', () => {
+  it('produces the same bundle through NodejsFunction and through esbuild with the shared options', () => {
+    expect(cdkBundle.length).toBeGreaterThan(1000); // zod is bundled, not left external
+    expect(apiBundle).toBe(cdkBundle);
+  });
+
+  it('emits an ES module with a working require and a source map', () => {
+    expect(cdkBundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    expect(cdkBundle).toMatch(/export\s*\{[^}]*as handler\s*\}/);
+    expect(cdkBundle.trimEnd().endsWith(`//# sourceMappingURL=${lambdaBundle.outfile}.map`)).toBe(true);
+    expect(existsSync(join(cdkAssetDir, `${lambdaBundle.outfile}.map`))).toBe(true);
+  });
+});
