@@ -59,7 +59,7 @@ const parse = (argv: string[]) => {
   if (!command || !(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
-  const now = values.now ?? process.env.ARREARS_NOW;
+  const now = values.now ?? (process.env.ARREARS_NOW || undefined);
   if (now !== undefined && Number.isNaN(Date.parse(now)))
     throw new UsageError(`--now "${now}" is not an ISO timestamp`);
   let days: number | undefined;
