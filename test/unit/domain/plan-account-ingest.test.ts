@@ -15,6 +15,7 @@ const aRow = (overrides: Partial<InvoiceRow> = {}): InvoiceRow => ({
   amount: 125_000,
   issueDate: '2026-02-01',
   dueDate: '2026-03-01',
+  referenceStructured: false,
   digest: 'digest-1',
   ...overrides,
 });
