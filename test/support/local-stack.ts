@@ -1,0 +1,49 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoAccountStore } from '../../shared/adapters/dynamo/dynamo-account-store';
+import { createTables } from '../../shared/adapters/dynamo/table-bootstrap';
+import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store';
+import { FixedClock } from '../../shared/ports/clock';
+import { createLogger } from '../../shared/runtime/logger';
+import { loadBundledTenants } from '../../shared/runtime/tenants';
+import { localDynamoDbClientConfig, startDynamoDbLocal } from '../../infra/local/servers/dynamodb-local';
+import { localS3ClientConfig, startS3Local } from '../../infra/local/servers/s3-local';
+
+export const BUCKET = 'arrears-inbox-test';
+
+/**
+ * Real local servers for one test file: an in-memory DynamoDB Local and an s3rver in a temp
+ * folder, with fresh tables and bucket, and the real adapters over them.
+ */
+export const startLocalStack = async (now = '2026-03-02T14:00:00Z') => {
+  const dir = await mkdtemp(join(tmpdir(), 'arrears-stack-'));
+  const [dynamo, s3] = await Promise.all([startDynamoDbLocal({}), startS3Local({ directory: dir })]);
+  const dynamoClient = new DynamoDBClient(localDynamoDbClientConfig(dynamo.endpoint));
+  const s3Client = new S3Client(localS3ClientConfig(s3.endpoint));
+  let tableCounter = 0;
+  const freshStore = async () => {
+    tableCounter += 1;
+    const names = { accounts: `accounts-${tableCounter}`, audit: `audit-${tableCounter}` };
+    await createTables(dynamoClient, names);
+    return new DynamoAccountStore({ client: dynamoClient, accountsTable: names.accounts, auditTable: names.audit });
+  };
+  await s3.createBucket(BUCKET);
+  return {
+    dynamoClient,
+    clock: new FixedClock(now),
+    logger: createLogger('test', 'SILENT'),
+    tenants: loadBundledTenants(),
+    blobs: new S3BlobStore(s3Client),
+    freshStore,
+    stop: async () => {
+      dynamoClient.destroy();
+      s3Client.destroy();
+      await Promise.allSettled([dynamo.stop(), s3.stop()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
+export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
