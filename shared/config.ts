@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 
 /**
  * Environment of the functions, validated once at cold start. The names are shared with the
@@ -15,12 +15,12 @@ export const EnvNames = {
   logLevel: 'LOG_LEVEL',
 } as const;
 
-const nonEmpty = z.string().min(1);
+const nonEmpty = z.string().check(z.minLength(1));
 
 export const BaseEnv = z.object({
   [EnvNames.accountsTable]: nonEmpty,
   [EnvNames.auditTable]: nonEmpty,
-  [EnvNames.logLevel]: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  [EnvNames.logLevel]: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
 });
 
 export class ConfigError extends Error {
@@ -28,10 +28,15 @@ export class ConfigError extends Error {
 }
 
 /** Parses `process.env` (or a given record) against a schema, failing fast with every problem named. */
-export const loadEnv = <S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> => {
+export const loadEnv = <S extends z.ZodMiniType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> => {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    const problems = result.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
     throw new ConfigError(`invalid environment: ${problems}`);
   }
   return result.data;

@@ -1,16 +1,16 @@
-import { z } from 'zod';
 import { TenantId } from '../../shared/domain/ids';
+import * as z from '../../shared/zod';
 
 /** The scheduler's input: which tenants to scan (all when absent). */
-export const AgingScanEvent = z.object({ tenantIds: z.array(TenantId).optional() }).loose();
+export const AgingScanEvent = z.looseObject({ tenantIds: z.optional(z.array(TenantId)) });
 export type AgingScanEvent = z.infer<typeof AgingScanEvent>;
 
 export const TenantScanResult = z.object({
   tenantId: TenantId,
   asOf: z.string(),
-  overdue: z.number().int(),
-  laddersStarted: z.number().int(),
-  alreadyRunning: z.number().int(),
+  overdue: z.number().check(z.int()),
+  laddersStarted: z.number().check(z.int()),
+  alreadyRunning: z.number().check(z.int()),
 });
 export type TenantScanResult = z.infer<typeof TenantScanResult>;
 

@@ -1,14 +1,14 @@
-import { z } from 'zod';
 import { TenantId } from '../../shared/domain/ids';
+import * as z from '../../shared/zod';
 
 /** The scheduler's input: which tenants to export (all when absent). */
-export const ExportReportsEvent = z.looseObject({ tenantIds: z.array(TenantId).optional() });
+export const ExportReportsEvent = z.looseObject({ tenantIds: z.optional(z.array(TenantId)) });
 export type ExportReportsEvent = z.infer<typeof ExportReportsEvent>;
 
 export const ExportReportsResult = z.object({
-  tenants: z.number().int(),
+  tenants: z.number().check(z.int()),
   /** Data rows written over all tenants (headers not counted). */
-  rows: z.number().int(),
+  rows: z.number().check(z.int()),
   /** Object keys written in the reports bucket. */
   keys: z.array(z.string()),
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../shared/zod';
 
 /**
  * "Object Created" as EventBridge delivers it for the inbox bucket (the stack routes
@@ -8,11 +8,11 @@ export const ObjectCreatedEvent = z.object({
   'detail-type': z.literal('Object Created'),
   source: z.literal('aws.s3'),
   detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
+    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
     object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().min(0).optional(),
-      etag: z.string().optional(),
+      key: z.string().check(z.minLength(1)),
+      size: z.optional(z.number().check(z.int(), z.minimum(0))),
+      etag: z.optional(z.string()),
     }),
   }),
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../shared/zod';
 
 /**
  * The SecretString of the secret named by WEBHOOK_SECRET_ARN: JSON, provider name, then tenant
@@ -17,7 +17,13 @@ import { z } from 'zod';
  */
 export const WebhookSecrets = z.record(
   z.string(),
-  z.record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])),
+  z.record(
+    z.string(),
+    z.union([
+      z.string().check(z.minLength(1)),
+      z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+    ]),
+  ),
 );
 export type WebhookSecrets = z.infer<typeof WebhookSecrets>;
 
@@ -27,19 +33,22 @@ export type WebhookSecrets = z.infer<typeof WebhookSecrets>;
  * considers it binary (`isBase64Encoded`).
  */
 export const WebhookHttpEvent = z.looseObject({
-  pathParameters: z.object({ provider: z.string().min(1), tenant: z.string().min(1) }),
-  headers: z.record(z.string(), z.string().optional()).default({}),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().default(false),
+  pathParameters: z.object({
+    provider: z.string().check(z.minLength(1)),
+    tenant: z.string().check(z.minLength(1)),
+  }),
+  headers: z._default(z.record(z.string(), z.optional(z.string())), {}),
+  body: z.optional(z.string()),
+  isBase64Encoded: z._default(z.boolean(), false),
 });
 export type WebhookHttpEvent = z.infer<typeof WebhookHttpEvent>;
 
 /** What one delivery did (for the log and the 200 body). */
 export const WebhookResult = z.object({
-  events: z.number().int(),
-  enqueued: z.number().int(),
-  duplicates: z.number().int(),
-  ignored: z.number().int(),
+  events: z.number().check(z.int()),
+  enqueued: z.number().check(z.int()),
+  duplicates: z.number().check(z.int()),
+  ignored: z.number().check(z.int()),
 });
 export type WebhookResult = z.infer<typeof WebhookResult>;
 

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { Payment } from '../../shared/domain/account';
+import * as z from '../../shared/zod';
 
 /** The body of a payments-queue message: one payment as JSON (see SqsPaymentQueue). */
 export const PaymentMessage = Payment;

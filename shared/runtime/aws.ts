@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
 import { DynamoAccountStore } from '../adapters/dynamo/dynamo-account-store';
 import { BaseEnv, EnvNames, loadEnv } from '../config';
 import { systemClock } from '../ports/clock';
 import { randomIds } from '../ports/ids';
+import * as z from '../zod';
 import { createLogger } from './logger';
 import { loadBundledTenants } from './tenants';
 
@@ -30,4 +30,6 @@ export const awsBase = (serviceName: string) => {
 
 /** Reads the function's own extra environment variables, failing fast like the base ones. */
 export const extraEnv = <K extends string>(...names: K[]): Record<K, string> =>
-  loadEnv(z.object(Object.fromEntries(names.map((name) => [name, z.string().min(1)])))) as Record<K, string>;
+  loadEnv(
+    z.object(Object.fromEntries(names.map((name) => [name, z.string().check(z.minLength(1))]))),
+  ) as Record<K, string>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../zod';
 import { IsoTimestamp, TenantId } from '../ids';
 
 /** Hash of the (empty) chain before an account's first entry. */
@@ -20,20 +20,20 @@ export const AuditDraft = z.object({
   reason: z.string(),
   at: IsoTimestamp,
   /** Digests of the subject before and after, so a change can be proved without copying personal data. */
-  before: z.string().optional(),
-  after: z.string().optional(),
+  before: z.optional(z.string()),
+  after: z.optional(z.string()),
   /** Facts needed to explain the decision later (rung, policy version, amounts...); no secrets. */
-  data: z.record(z.string(), z.unknown()).default({}),
+  data: z._default(z.record(z.string(), z.unknown()), {}),
 });
 export type AuditDraft = z.infer<typeof AuditDraft>;
 
-export const AuditEntry = AuditDraft.extend({
+export const AuditEntry = z.extend(AuditDraft, {
   tenantId: TenantId,
   /** The account (or other subject) whose chain this entry extends. */
   subject: z.string(),
-  seq: z.number().int().min(1),
-  prevHash: z.string().length(64),
-  hash: z.string().length(64),
+  seq: z.number().check(z.int(), z.minimum(1)),
+  prevHash: z.string().check(z.length(64)),
+  hash: z.string().check(z.length(64)),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 import { IsoTimestamp, TenantId } from '../ids';
 
 /**
@@ -16,14 +16,14 @@ export type FileMarkerStatus = z.infer<typeof FileMarkerStatus>;
 export const FileMarker = z.object({
   tenantId: TenantId,
   /** Hex SHA-256 of the file's bytes. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256'),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be a lower-case hex SHA-256')),
   /** S3 key of the copy that was first seen. */
-  key: z.string().min(1),
+  key: z.string().check(z.minLength(1)),
   status: FileMarkerStatus,
   /** S3 key of the ingest receipt (rows taken, rows rejected and why). */
-  receiptKey: z.string().optional(),
+  receiptKey: z.optional(z.string()),
   firstSeenAt: IsoTimestamp,
-  completedAt: IsoTimestamp.optional(),
+  completedAt: z.optional(IsoTimestamp),
 });
 export type FileMarker = z.infer<typeof FileMarker>;
 
@@ -31,6 +31,6 @@ export type FileMarker = z.infer<typeof FileMarker>;
 export const FileMarkerCompletion = z.object({
   status: z.enum(['done', 'rejected']),
   completedAt: IsoTimestamp,
-  receiptKey: z.string().optional(),
+  receiptKey: z.optional(z.string()),
 });
 export type FileMarkerCompletion = z.infer<typeof FileMarkerCompletion>;

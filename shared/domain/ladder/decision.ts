@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 import type { Account } from '../account/account';
 import { owesMoney } from '../account/balances';
 import { contactZones, nextAllowedByCap, nextContactWindow } from '../compliance/contact-window';
@@ -11,32 +11,32 @@ import type { LadderPolicy } from './policy';
 export const LadderDecision = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('send'),
-    rung: z.number().int().min(0),
+    rung: z.number().check(z.int(), z.minimum(0)),
     rungId: z.string(),
     reason: z.string(),
-    policyVersion: z.number().int(),
+    policyVersion: z.number().check(z.int()),
   }),
   z.object({
     action: z.literal('wait'),
     nextActionAt: IsoTimestamp,
     reason: z.string(),
-    policyVersion: z.number().int(),
+    policyVersion: z.number().check(z.int()),
   }),
   /** Act on a rung that sends nothing (handover, bureau report, write-off) or skip a notice rung. */
   z.object({
     action: z.literal('record'),
-    rung: z.number().int().min(0),
+    rung: z.number().check(z.int(), z.minimum(0)),
     rungId: z.string(),
     outcome: z.enum(['reached', 'skipped']),
     reason: z.string(),
-    policyVersion: z.number().int(),
+    policyVersion: z.number().check(z.int()),
   }),
   z.object({
     action: z.literal('stop'),
     /** `cured`: nothing owed; `stopped`: contact must end; `ended`: the cycle is no longer this one. */
     outcome: z.enum(['cured', 'stopped', 'ended', 'exhausted']),
     reason: z.string(),
-    policyVersion: z.number().int(),
+    policyVersion: z.number().check(z.int()),
   }),
 ]);
 export type LadderDecision = z.infer<typeof LadderDecision>;

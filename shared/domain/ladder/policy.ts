@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 
 /**
  * What a rung does. `notice` sends an e-mail; `handover`, `bureau-report` and `write-off` end
@@ -9,12 +9,12 @@ export const RungKind = z.enum(['notice', 'handover', 'bureau-report', 'write-of
 export type RungKind = z.infer<typeof RungKind>;
 
 export const Rung = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  id: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/)),
   kind: RungKind,
   /** Days past due (of the oldest unpaid invoice) from which this rung may act. */
-  afterDaysPastDue: z.number().int().min(0),
+  afterDaysPastDue: z.number().check(z.int(), z.minimum(0)),
   /** Template of the notice (for `notice` rungs). */
-  template: z.string().optional(),
+  template: z.optional(z.string()),
 });
 export type Rung = z.infer<typeof Rung>;
 
@@ -22,37 +22,39 @@ export const LadderPolicy = z
   .object({
     policyId: z.string(),
     /** Bumped on every change, recorded in each decision's audit entry. */
-    version: z.number().int().min(1),
+    version: z.number().check(z.int(), z.minimum(1)),
     /** Days after the due date before an account enters a cycle at all. */
-    graceDays: z.number().int().min(0),
+    graceDays: z.number().check(z.int(), z.minimum(0)),
     /** At least this many days between two notices of one cycle. */
-    minDaysBetweenNotices: z.number().int().min(0),
-    rungs: z.array(Rung).min(1),
+    minDaysBetweenNotices: z.number().check(z.int(), z.minimum(0)),
+    rungs: z.array(Rung).check(z.minLength(1)),
   })
-  .superRefine((policy, ctx) => {
-    policy.rungs.forEach((rung, index) => {
-      const previous = policy.rungs[index - 1];
-      if (previous && rung.afterDaysPastDue < previous.afterDaysPastDue) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rungs', index, 'afterDaysPastDue'],
-          message: `rung "${rung.id}" comes before "${previous.id}" in days past due`,
-        });
-      }
-      if (rung.kind === 'notice' && !rung.template) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rungs', index, 'template'],
-          message: 'a notice rung needs a template',
-        });
-      }
-    });
-  });
+  .check(
+    z.superRefine((policy, ctx) => {
+      policy.rungs.forEach((rung, index) => {
+        const previous = policy.rungs[index - 1];
+        if (previous && rung.afterDaysPastDue < previous.afterDaysPastDue) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rungs', index, 'afterDaysPastDue'],
+            message: `rung "${rung.id}" comes before "${previous.id}" in days past due`,
+          });
+        }
+        if (rung.kind === 'notice' && !rung.template) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rungs', index, 'template'],
+            message: 'a notice rung needs a template',
+          });
+        }
+      });
+    }),
+  );
 export type LadderPolicy = z.infer<typeof LadderPolicy>;
 
 /** A notice template: `{{name}}` placeholders, filled only from the known variables. */
 export const NoticeTemplate = z.object({
-  subject: z.string().min(1),
-  text: z.string().min(1),
+  subject: z.string().check(z.minLength(1)),
+  text: z.string().check(z.minLength(1)),
 });
 export type NoticeTemplate = z.infer<typeof NoticeTemplate>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 import { ExternalId, IsoTimestamp, TenantId } from '../ids';
 
 /**
@@ -10,14 +10,14 @@ export const NoticeRecord = z.object({
   tenantId: TenantId,
   accountId: ExternalId,
   cycleId: z.string(),
-  rung: z.number().int().min(0),
+  rung: z.number().check(z.int(), z.minimum(0)),
   rungId: z.string(),
   channel: z.literal('email'),
   to: z.string(),
   subject: z.string(),
   status: z.enum(['intent', 'sent']),
-  messageId: z.string().optional(),
+  messageId: z.optional(z.string()),
   createdAt: IsoTimestamp,
-  sentAt: IsoTimestamp.optional(),
+  sentAt: z.optional(IsoTimestamp),
 });
 export type NoticeRecord = z.infer<typeof NoticeRecord>;

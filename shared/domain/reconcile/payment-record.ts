@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 import { Payment } from '../account';
 import { ExternalId, IsoTimestamp } from '../ids';
 import { MinorUnits } from '../money';
@@ -12,7 +12,7 @@ export type Allocation = z.infer<typeof Allocation>;
  * changes it made (one transaction). Its existence is what makes reconciling the same payment
  * again (a redelivered message, the second Stripe event of one card payment) a no-op.
  */
-export const PaymentRecord = Payment.extend({
+export const PaymentRecord = z.extend(Payment, {
   accountId: ExternalId,
   allocations: z.array(Allocation),
   /** What is left after the allocations (an overpayment): it waits in the review queue. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 import { Payment } from '../account';
 import { IsoTimestamp, TenantId } from '../ids';
 import { MinorUnits } from '../money';
@@ -9,10 +9,10 @@ export type ReviewKind = z.infer<typeof ReviewKind>;
 /** A payment (or the rest of one) that a person must place: the review queue of a tenant. */
 export const ReviewItem = z.object({
   tenantId: TenantId,
-  paymentId: z.string().min(1),
+  paymentId: z.string().check(z.minLength(1)),
   kind: ReviewKind,
   /** In words a collections officer understands: what was looked for and not found. */
-  reason: z.string().min(1),
+  reason: z.string().check(z.minLength(1)),
   /** The amount nobody has placed yet, in the payment's currency. */
   unapplied: MinorUnits,
   payment: Payment,

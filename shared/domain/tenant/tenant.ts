@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { InvoiceFormat } from '../../ingest/format';
+import * as z from '../../zod';
 import { ComplianceProfile } from '../compliance/profile';
 import { TenantId } from '../ids';
 import { LadderPolicy, NoticeTemplate } from '../ladder/policy';
@@ -8,14 +8,14 @@ import { unknownPlaceholders } from '../ladder/template';
 /** One creditor's settings: how its files look, which ladder and rules apply, who signs notices. */
 export const TenantConfig = z.object({
   tenantId: TenantId,
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   /** The creditor's own zone: schedules and "today" for aging are in it. */
   timeZone: z.string(),
   sender: z.object({
-    fromEmail: z.string().email(),
-    replyTo: z.string().email().optional(),
+    fromEmail: z.string().check(z.email()),
+    replyTo: z.optional(z.string().check(z.email())),
     /** Where a debtor opts out; every notice carries it (List-Unsubscribe and the footer). */
-    optOutUrl: z.string().url(),
+    optOutUrl: z.string().check(z.url()),
   }),
   invoices: InvoiceFormat,
   ladder: LadderPolicy,
@@ -24,9 +24,8 @@ export const TenantConfig = z.object({
 });
 export type TenantConfig = z.infer<typeof TenantConfig>;
 
-export const TenantRegistry = z
-  .object({ tenants: z.array(TenantConfig).min(1) })
-  .superRefine((registry, ctx) => {
+export const TenantRegistry = z.object({ tenants: z.array(TenantConfig).check(z.minLength(1)) }).check(
+  z.superRefine((registry, ctx) => {
     const seen = new Set<string>();
     registry.tenants.forEach((tenant, index) => {
       if (seen.has(tenant.tenantId)) {
@@ -57,7 +56,8 @@ export const TenantRegistry = z
         }
       }
     });
-  });
+  }),
+);
 export type TenantRegistry = z.infer<typeof TenantRegistry>;
 
 export class UnknownTenantError extends Error {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 import type { Payment } from '../account';
 import { IsoTimestamp, TenantId } from '../ids';
 
@@ -17,10 +17,10 @@ export interface WebhookEvent {
 /** The ledger's record that a webhook event was handled: a redelivery of it is acknowledged and dropped. */
 export const WebhookEventRecord = z.object({
   tenantId: TenantId,
-  provider: z.string().min(1),
-  eventId: z.string().min(1),
+  provider: z.string().check(z.minLength(1)),
+  eventId: z.string().check(z.minLength(1)),
   type: z.string(),
-  paymentId: z.string().optional(),
+  paymentId: z.optional(z.string()),
   receivedAt: IsoTimestamp,
 });
 export type WebhookEventRecord = z.infer<typeof WebhookEventRecord>;

@@ -1,13 +1,13 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 import { MalformedWebhookError } from './errors';
 import type { WebhookEvent } from './event';
 
 export const GoCardlessEvent = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   created_at: z.string(),
-  resource_type: z.string().min(1),
-  action: z.string().min(1),
-  links: z.record(z.string(), z.string()).default({}),
+  resource_type: z.string().check(z.minLength(1)),
+  action: z.string().check(z.minLength(1)),
+  links: z._default(z.record(z.string(), z.string()), {}),
 });
 export type GoCardlessEvent = z.infer<typeof GoCardlessEvent>;
 

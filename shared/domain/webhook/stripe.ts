@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../zod';
 import { Payment } from '../account';
 import { ExternalId } from '../ids';
 import { currencyExponent, isActiveCurrency } from '../money';
@@ -6,34 +6,34 @@ import { MalformedWebhookError } from './errors';
 import type { WebhookEvent } from './event';
 
 /** Stripe metadata: string values set by whoever created the payment (our checkout, the creditor). */
-const Metadata = z.record(z.string(), z.string()).default({});
+const Metadata = z._default(z.record(z.string(), z.string()), {});
 
 /** The envelope of every Stripe event (API versions add fields; only these are relied on). */
 export const StripeEvent = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   object: z.literal('event'),
-  type: z.string().min(1),
+  type: z.string().check(z.minLength(1)),
   /** Unix seconds at which the event happened. */
-  created: z.number().int().positive(),
+  created: z.number().check(z.int(), z.positive()),
   data: z.object({ object: z.looseObject({ object: z.string() }) }),
 });
 export type StripeEvent = z.infer<typeof StripeEvent>;
 
 export const StripePaymentIntent = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   object: z.literal('payment_intent'),
-  amount: z.number().int().nonnegative(),
+  amount: z.number().check(z.int(), z.nonnegative()),
   currency: z.string(),
   metadata: Metadata,
 });
 
 export const StripeCharge = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   object: z.literal('charge'),
-  amount: z.number().int().nonnegative(),
+  amount: z.number().check(z.int(), z.nonnegative()),
   currency: z.string(),
   metadata: Metadata,
-  payment_intent: z.string().nullish(),
+  payment_intent: z.nullish(z.string()),
 });
 
 /**
@@ -68,7 +68,7 @@ export const stripeAmountToMinorUnits = (amount: number, currency: string): numb
   return amount / divisor;
 };
 
-const parseOrThrow = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> => {
+const parseOrThrow = <S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> => {
   const result = schema.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues.map(

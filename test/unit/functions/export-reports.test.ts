@@ -111,11 +111,12 @@ describe('export-reports', () => {
     const result = await makeHandler(depsWith(store))(scheduledEvent, context);
 
     expect(result).toEqual({
-      tenants: 2,
+      tenants: 3,
       rows: 3,
       keys: [
         'reports/aging/dt=2026-03-19/tenant=acme/aging.csv',
         'reports/aging/dt=2026-03-20/tenant=northwind/aging.csv',
+        'reports/aging/dt=2026-03-20/tenant=globex/aging.csv',
       ],
     });
     expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
@@ -134,6 +135,12 @@ describe('export-reports', () => {
       {
         Bucket: BUCKET,
         Key: 'reports/aging/dt=2026-03-20/tenant=northwind/aging.csv',
+        Body: `${HEADER}\n`,
+        ContentType: 'text/csv; charset=utf-8',
+      },
+      {
+        Bucket: BUCKET,
+        Key: 'reports/aging/dt=2026-03-20/tenant=globex/aging.csv',
         Body: `${HEADER}\n`,
         ContentType: 'text/csv; charset=utf-8',
       },
