@@ -213,7 +213,8 @@ export class CsvTokenizer {
     }
     const line = this.lines + 1;
     this.lines += 1 + embedded;
-    if (i - start > this.maxRecordChars) sink.invalid(line, this.tooLong(), text.slice(start, start + EXCERPT));
+    if (i - start > this.maxRecordChars)
+      sink.invalid(line, this.tooLong(), text.slice(start, start + EXCERPT));
     else if (problem) sink.invalid(line, problem, text.slice(start, Math.min(i, start + EXCERPT)));
     else sink.record(fields, line);
     return i;
@@ -231,7 +232,11 @@ export class CsvTokenizer {
   private giveUp(text: string, start: number, final: boolean, reason: string, sink: CsvSink): number {
     const lineEnd = text.indexOf(this.lineBreak, start);
     this.lines++;
-    sink.invalid(this.lines, reason, text.slice(start, Math.min(lineEnd < 0 ? text.length : lineEnd, start + EXCERPT)));
+    sink.invalid(
+      this.lines,
+      reason,
+      text.slice(start, Math.min(lineEnd < 0 ? text.length : lineEnd, start + EXCERPT)),
+    );
     if (lineEnd >= 0) return lineEnd + 1;
     this.skipping = !final;
     return text.length;

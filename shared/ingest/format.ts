@@ -43,6 +43,10 @@ export const InvoiceFormat = z.object({
   /** Our field name -> the tenant's header name. Fields not listed use our name as the header. */
   columns: z.partialRecord(InvoiceField, z.string().min(1)).default({}),
   /** Files larger than this are rejected whole. */
-  maxFileBytes: z.number().int().positive().default(512 * 1024 * 1024),
+  maxFileBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(512 * 1024 * 1024),
 });
 export type InvoiceFormat = z.infer<typeof InvoiceFormat>;

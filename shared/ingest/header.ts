@@ -31,7 +31,11 @@ export type HeaderVerdict =
   | { ok: false; code: 'no-header' | 'missing-columns' | 'duplicate-columns'; reason: string };
 
 /** Header names match case-insensitively, ignoring surrounding spaces (and a stray BOM). */
-export const headerKey = (name: string): string => name.replace(/^\uFEFF/, '').trim().toLowerCase();
+export const headerKey = (name: string): string =>
+  name
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .toLowerCase();
 
 /** The header name the tenant uses for each field: its mapping, or our field name. */
 export const expectedNames = (columns: InvoiceFormat['columns']): Record<InvoiceField, string> =>
@@ -46,7 +50,10 @@ const quoteList = (names: readonly string[]): string => names.map((name) => `"${
  * 3. Some required fields missing: every row would fail, so the file is refused (`missing-columns`).
  * 4. Two columns for one field: which one to believe is a guess, so the file is refused.
  */
-export const resolveHeader = (header: readonly string[], columns: InvoiceFormat['columns']): HeaderVerdict => {
+export const resolveHeader = (
+  header: readonly string[],
+  columns: InvoiceFormat['columns'],
+): HeaderVerdict => {
   const expected = expectedNames(columns);
   const byKey = new Map<string, InvoiceField>();
   for (const field of FIELDS) byKey.set(headerKey(expected[field]), field);
@@ -57,7 +64,7 @@ export const resolveHeader = (header: readonly string[], columns: InvoiceFormat[
     const name = header[column]!;
     const field = byKey.get(headerKey(name));
     if (field === undefined) {
-      ignored.push(name);
+      if (name.trim() !== '') ignored.push(name);
       continue;
     }
     const position = FIELDS.indexOf(field);

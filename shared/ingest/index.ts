@@ -1,6 +1,7 @@
 export * from './countries';
 export * from './creditor-reference';
 export * from './csv-tokenizer';
+export * from './digest-worker';
 export * from './format';
 export * from './header';
 export * from './invoice-row';
@@ -10,4 +11,5 @@ export * from './receipt';
 export * from './record-sources';
 export * from './row-rules';
 export * from './spreadsheet';
+export * from './string-table';
 export * from './text-decoding';

@@ -1,7 +1,7 @@
-const ABL = new Set((process.env.ABL ?? '').split(','));
 import { createHash } from 'node:crypto';
 import type { Contact } from '../domain/account/account';
 import { addMinor } from '../domain/money';
+import { type Digester, inlineDigester, workerDigester } from './digest-worker';
 import { InvoiceFormat } from './format';
 import { type ColumnPlan, FIELDS } from './header';
 import { type InvoiceRow, type RowReject, WHOLE_ROW } from './invoice-row';
@@ -13,7 +13,7 @@ import {
   type RecordSink,
   type RecordSource,
 } from './record-sources';
-import { type FieldProblem, InvoiceRowRules } from './row-rules';
+import { canonicalRow, detach, type FieldProblem, InvoiceRowRules } from './row-rules';
 import { StringTable } from './string-table';
 import { InvoiceTextDecoder, sniffFile, type TextEncoding } from './text-decoding';
 
@@ -41,6 +41,11 @@ export interface ParseInvoiceFileOptions {
   maxDuplicateDebtorsKept?: number;
   /** Longest row accepted, in characters (default 64 KiB). */
   maxRecordChars?: number;
+  /**
+   * Where row digests are computed: `inline` (default), `worker` (a worker thread, so the main
+   * thread reads on while another core hashes; worth it with two or more vCPUs), or a Digester.
+   */
+  digests?: 'worker' | 'inline' | Digester;
   /**
    * After a whole-file rejection, read the rest of the body anyway so `checksum` covers the whole
    * file (default true). Never done for a file over the size limit.
@@ -107,11 +112,19 @@ export interface IngestSummary {
   duplicateDebtorsOmitted: number;
   /** Columns of the file that map to no field (CSV). */
   ignoredColumns: string[];
-  /** Set when the file was rejected whole: then no batch came, and rowsRead is 0. */
+  /**
+   * Set when the file was rejected whole: then no batch came and the counts are 0. (Only a
+   * stream longer than the limit or its announced size can be refused after batches came, when
+   * `size` was missing or untrue; the counts are then those read so far, and the caller must
+   * treat the file as failed.)
+   */
   fileRejection?: FileRejection;
 }
 
 export type IngestEvent = InvoiceBatch | IngestSummary;
+
+/** Batches waiting for their digests before reading pauses. */
+const MAX_IN_FLIGHT = 4;
 
 /** Bytes looked at for signs of a binary file before decoding starts. */
 const SNIFF_BYTES = 8 * 1024;
@@ -124,20 +137,17 @@ const toBuffer = (chunk: Uint8Array | string): Buffer =>
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 
-/** A copy of a string that holds no reference to the (much larger) chunk it was cut from. */
-const detach = (value: string): string => Buffer.from(value, 'utf8').toString('utf8');
-
 /** A value as kept in a reject: at most 200 characters, copied so it holds no big string alive. */
-const clip = (value: string): string => {
-  return detach(value.length > MAX_VALUE ? `${value.slice(0, MAX_VALUE)}…` : value);
-};
+const clip = (value: string): string =>
+  detach(value.length > MAX_VALUE ? `${value.slice(0, MAX_VALUE)}…` : value);
 
 /**
  * Everything the parse of one file keeps between chunks: counters, the invoice ids seen (for
  * duplicates inside the file), contact keys (for possible duplicate debtors) and the batch being
- * filled. Memory: the id table holds every valid invoice id (about 40 bytes for a 13-character
- * id: 40 MB for 1,000,000 rows); the contact tables one entry per distinct e-mail and phone, and
- * one small object per distinct contact; the rest is bounded by the batch and chunk sizes.
+ * filled. Memory: the id table holds every valid invoice id (about 60 bytes for a 13-character
+ * id with the table's spare room: 60 MB for 1,000,000 rows); the contact tables one entry per
+ * distinct e-mail and phone (about 150 bytes each); the row rules keep the last contact of up to
+ * 100,000 customers (about 35 MB); the rest is bounded by the batch and chunk sizes.
  */
 class FileParse implements RecordSink {
   rowsRead = 0;
@@ -147,7 +157,8 @@ class FileParse implements RecordSink {
   rejectsOmitted = 0;
   fileRejection: FileRejection | undefined;
   ignoredColumns: string[] = [];
-  readonly ready: InvoiceBatch[] = [];
+  /** Batches complete but for their rows' digests. */
+  readonly ready: { batch: InvoiceBatch; rows: InvoiceRow[] }[] = [];
   /** Set once decoded text held U+FFFD: from then on rows are checked for it. */
   replacementSeen = false;
   invalidUtf8 = false;
@@ -155,20 +166,23 @@ class FileParse implements RecordSink {
   private plan: ColumnPlan | undefined;
   private readonly problems: FieldProblem[] = [];
   private readonly invoiceLines = new StringTable(4096);
-  /** Normalised e-mail / phone -> index into `owners`: the first customer that used it. */
-  private readonly emails = new StringTable(1024);
-  private readonly phones = new StringTable(1024);
-  private readonly owners: { customerId: string; line: number }[] = [];
+  /** Normalised e-mail / phone -> the first customer that used it (keys detached from the chunk). */
+  private readonly emails = new Map<string, ContactOwner>();
+  private readonly phones = new Map<string, ContactOwner>();
   private readonly flagged = new Set<string>();
   readonly duplicateDebtors: DuplicateDebtor[] = [];
   duplicateDebtorsOmitted = 0;
   private readonly totals = new Map<string, number>();
   private batch: InvoiceRow[] = [];
   private batches = 0;
+  /** True once a batch was handed to the consumer. */
+  handedOn = false;
 
   constructor(
     private readonly format: InvoiceFormat,
-    private readonly options: Required<Pick<ParseInvoiceFileOptions, 'batchRows' | 'maxRejectsKept' | 'maxDuplicateDebtorsKept'>> &
+    private readonly options: Required<
+      Pick<ParseInvoiceFileOptions, 'batchRows' | 'maxRejectsKept' | 'maxDuplicateDebtorsKept'>
+    > &
       Pick<ParseInvoiceFileOptions, 'onReject'>,
   ) {}
 
@@ -222,16 +236,20 @@ class FileParse implements RecordSink {
     }
     const problems = this.problems;
     problems.length = 0;
-    if (ABL.has('noread')) return;
     const row = this.rules!.read(values, line, problems);
     if (!row) {
       this.rejected++;
       for (const problem of problems) {
-        this.addReject({ line, field: plan.names[problem.field], value: clip(problem.value), reason: problem.reason });
+        this.addReject({
+          line,
+          field: plan.names[problem.field],
+          value: clip(problem.value),
+          reason: problem.reason,
+        });
       }
       return;
     }
-    const firstLine = ABL.has('noids') ? -1 : this.invoiceLines.setIfAbsent(row.invoiceId, line);
+    const firstLine = this.invoiceLines.setIfAbsent(row.invoiceId, line);
     if (firstLine >= 0) {
       this.rejected++;
       this.addReject({
@@ -245,9 +263,13 @@ class FileParse implements RecordSink {
     this.valid++;
     const signed = row.kind === 'credit_note' ? -row.amount : row.amount;
     this.totals.set(row.currency, addMinor(this.totals.get(row.currency) ?? 0, signed));
-    if (ABL.has('nodebt')) {} else if (row.contact.email !== undefined) this.checkDebtor(this.emails, row.contact.email, 'email', row);
-    if (ABL.has('nodebt')) {} else if (row.contact.phone !== undefined) this.checkDebtor(this.phones, row.contact.phone, 'phone', row);
-    if (ABL.has('nobatch')) return;
+    const reading = this.rules!.lastContact!;
+    if (!reading.debtorChecked) {
+      // Once per customer and contact: its later rows with the same contact add nothing.
+      reading.debtorChecked = true;
+      if (row.contact.email !== undefined) this.checkDebtor(this.emails, row.contact.email, 'email', row);
+      if (row.contact.phone !== undefined) this.checkDebtor(this.phones, row.contact.phone, 'phone', row);
+    }
     this.batch.push(row);
     if (this.batch.length >= this.options.batchRows) this.flush();
   }
@@ -265,12 +287,20 @@ class FileParse implements RecordSink {
         groups.set(row.customerId, { customerId: row.customerId, contact: row.contact, rows: [row] });
       }
     }
-    this.ready.push({ kind: 'batch', index: this.batches++, rowCount: this.batch.length, accounts: [...groups.values()] });
+    this.ready.push({
+      batch: {
+        kind: 'batch',
+        index: this.batches++,
+        rowCount: this.batch.length,
+        accounts: [...groups.values()],
+      },
+      rows: this.batch,
+    });
     this.batch = [];
   }
 
   summary(base: Omit<IngestSummary, 'kind' | OwnFields>): IngestSummary {
-    const rejectedWhole = this.fileRejection !== undefined;
+    const rejectedWhole = this.fileRejection !== undefined && !this.handedOn;
     return {
       kind: 'summary',
       ...base,
@@ -293,7 +323,10 @@ class FileParse implements RecordSink {
     return true;
   }
 
-  private damagedField(values: readonly (string | undefined)[], plan: ColumnPlan): { field: string; value: string } | undefined {
+  private damagedField(
+    values: readonly (string | undefined)[],
+    plan: ColumnPlan,
+  ): { field: string; value: string } | undefined {
     for (let column = 0; column < values.length; column++) {
       const value = values[column];
       if (value === undefined || !value.includes('\uFFFD')) continue;
@@ -303,13 +336,17 @@ class FileParse implements RecordSink {
     return undefined;
   }
 
-  private checkDebtor(table: StringTable, key: string, via: DuplicateDebtor['via'], row: InvoiceRow): void {
-    const index = table.setIfAbsent(key, this.owners.length);
-    if (index < 0) {
-      this.owners.push({ customerId: detach(row.customerId), line: row.line });
+  private checkDebtor(
+    owners: Map<string, ContactOwner>,
+    key: string,
+    via: DuplicateDebtor['via'],
+    row: InvoiceRow,
+  ): void {
+    const owner = owners.get(key);
+    if (owner === undefined) {
+      owners.set(detach(key), { customerId: detach(row.customerId), line: row.line });
       return;
     }
-    const owner = this.owners[index]!;
     if (owner.customerId === row.customerId) return;
     const pair = `${via}\u0000${owner.customerId}\u0000${row.customerId}`;
     if (this.flagged.has(pair)) return;
@@ -318,7 +355,11 @@ class FileParse implements RecordSink {
       this.duplicateDebtorsOmitted++;
       return;
     }
-    this.duplicateDebtors.push({ customerIds: [owner.customerId, row.customerId], via, lines: [owner.line, row.line] });
+    this.duplicateDebtors.push({
+      customerIds: [owner.customerId, row.customerId],
+      via,
+      lines: [owner.line, row.line],
+    });
   }
 
   private addReject(reject: RowReject): void {
@@ -326,6 +367,11 @@ class FileParse implements RecordSink {
     if (this.rejects.length < this.options.maxRejectsKept) this.rejects.push(reject);
     else this.rejectsOmitted++;
   }
+}
+
+interface ContactOwner {
+  customerId: string;
+  line: number;
 }
 
 type OwnFields =
@@ -404,6 +450,24 @@ export async function* parseInvoiceFile(
   }
 
   const drain = options.drainOnReject ?? true;
+  const digests = options.digests ?? 'inline';
+  const digester =
+    digests === 'worker' ? workerDigester() : digests === 'inline' ? inlineDigester() : digests;
+  const inFlight: { batch: InvoiceBatch; done: Promise<void>; settled: boolean }[] = [];
+  const launch = (): void => {
+    for (const { batch, rows } of parse.ready) {
+      const entry = { batch, settled: false, done: Promise.resolve() };
+      entry.done = digester.digest(rows.map(canonicalRow)).then((values) => {
+        for (let i = 0; i < rows.length; i++) rows[i]!.digest = values[i]!;
+        entry.settled = true;
+      });
+      // A rejection surfaces where the entry is awaited; this only keeps it from being "unhandled".
+      entry.done.catch(() => {});
+      inFlight.push(entry);
+    }
+    parse.ready.length = 0;
+  };
+
   let sniff: Buffer[] | undefined = [];
   let sniffed = 0;
   const feed = (text: string): void => {
@@ -420,57 +484,76 @@ export async function* parseInvoiceFile(
     else feed(decoder.write(first));
   };
 
-  for await (const chunk of input.body) {
-    const buffer = toBuffer(chunk);
-    bytes += buffer.length;
-    if (bytes > format.maxFileBytes) {
-      complete = false;
-      parse.fileRejection = tooLarge(bytes);
-      break;
-    }
-    hasher.update(buffer);
-    if (parse.fileRejection) {
-      if (!drain) {
+  try {
+    for await (const chunk of input.body) {
+      const buffer = toBuffer(chunk);
+      bytes += buffer.length;
+      if (bytes > format.maxFileBytes) {
         complete = false;
+        parse.fileRejection = tooLarge(bytes);
         break;
       }
-      continue;
+      hasher.update(buffer);
+      if (parse.fileRejection) {
+        if (!drain) {
+          complete = false;
+          break;
+        }
+        continue;
+      }
+      if (sniff) {
+        sniff.push(buffer);
+        sniffed += buffer.length;
+        if (sniffed < SNIFF_BYTES) continue;
+        const first = Buffer.concat(sniff);
+        sniff = undefined;
+        sniffAndFeed(first);
+      } else {
+        feed(decoder.write(buffer));
+      }
+      if (parse.fileRejection) continue;
+      launch();
+      // Hand on what is done; wait only when too much is in flight (bounded memory).
+      while (inFlight.length > 0 && (inFlight[0]!.settled || inFlight.length > MAX_IN_FLIGHT)) {
+        const head = inFlight.shift()!;
+        await head.done;
+        parse.handedOn = true;
+        yield head.batch;
+      }
     }
-    if (sniff) {
-      sniff.push(buffer);
-      sniffed += buffer.length;
-      if (sniffed < SNIFF_BYTES) continue;
-      const first = Buffer.concat(sniff);
-      sniff = undefined;
-      sniffAndFeed(first);
-    } else {
-      feed(decoder.write(buffer));
-    }
-    while (parse.ready.length > 0 && !parse.fileRejection) yield parse.ready.shift()!;
-  }
 
-  if (!parse.fileRejection) {
-    if (sniff) {
+    if (!parse.fileRejection && sniff) {
       const first = Buffer.concat(sniff);
       if (first.length === 0) parse.rejectFile('empty', 'the file is empty (0 bytes)');
       else sniffAndFeed(first);
     }
+    if (!parse.fileRejection) {
+      feed(decoder.end());
+      source.end();
+    }
+    if (!parse.fileRejection && input.size !== undefined && bytes !== input.size) {
+      parse.rejectFile(
+        'size-mismatch',
+        `the file was announced with ${input.size} bytes but ${bytes} arrived`,
+      );
+    }
+    if (!parse.fileRejection && parse.rowsRead === 0) {
+      parse.rejectFile('no-rows', 'the file has a header but no rows');
+    }
+    if (!parse.fileRejection) {
+      parse.flush();
+      launch();
+      for (const entry of inFlight) {
+        await entry.done;
+        parse.handedOn = true;
+        yield entry.batch;
+      }
+    }
+    inFlight.length = 0;
+    yield summary();
+  } finally {
+    await digester.close();
   }
-  if (!parse.fileRejection) {
-    feed(decoder.end());
-    source.end();
-  }
-  if (!parse.fileRejection && input.size !== undefined && bytes !== input.size) {
-    parse.rejectFile('size-mismatch', `the file was announced with ${input.size} bytes but ${bytes} arrived`);
-  }
-  if (!parse.fileRejection && parse.rowsRead === 0) {
-    parse.rejectFile('no-rows', 'the file has a header but no rows');
-  }
-  if (!parse.fileRejection) {
-    parse.flush();
-    while (parse.ready.length > 0) yield parse.ready.shift()!;
-  }
-  yield summary();
 }
 
 /** Reads the whole file into memory: for tests, the CLI and small files only. */

@@ -23,7 +23,10 @@ export const quarantineLine = (reject: RowReject, options: QuarantineCsvOptions 
   line([String(reject.line), reject.field, reject.value, reject.reason], options.delimiter ?? ',');
 
 /** A whole quarantine file in memory, for a bounded list of rejects. */
-export const renderQuarantineCsv = (rejects: Iterable<RowReject>, options: QuarantineCsvOptions = {}): string => {
+export const renderQuarantineCsv = (
+  rejects: Iterable<RowReject>,
+  options: QuarantineCsvOptions = {},
+): string => {
   let text = quarantineHeader(options);
   for (const reject of rejects) text += quarantineLine(reject, options);
   return text;

@@ -61,10 +61,15 @@ export class ReceiptInvariantError extends Error {
 }
 
 /** Net totals per currency of rows (invoices add, credit notes subtract), minor units. */
-export const totalsOf = (rows: Iterable<Pick<InvoiceRow, 'kind' | 'amount' | 'currency'>>): Record<string, number> => {
+export const totalsOf = (
+  rows: Iterable<Pick<InvoiceRow, 'kind' | 'amount' | 'currency'>>,
+): Record<string, number> => {
   const totals: Record<string, number> = {};
   for (const row of rows) {
-    totals[row.currency] = addMinor(totals[row.currency] ?? 0, row.kind === 'credit_note' ? -row.amount : row.amount);
+    totals[row.currency] = addMinor(
+      totals[row.currency] ?? 0,
+      row.kind === 'credit_note' ? -row.amount : row.amount,
+    );
   }
   return totals;
 };

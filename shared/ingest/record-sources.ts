@@ -1,6 +1,14 @@
 import { CsvTokenizer } from './csv-tokenizer';
 import type { InvoiceFormat } from './format';
-import { type ColumnPlan, detectDelimiter, expectedNames, FIELDS, headerKey, REQUIRED_FIELDS, resolveHeader } from './header';
+import {
+  type ColumnPlan,
+  detectDelimiter,
+  expectedNames,
+  FIELDS,
+  headerKey,
+  REQUIRED_FIELDS,
+  resolveHeader,
+} from './header';
 
 export type FileRejectionCode =
   | 'too-large'
@@ -96,7 +104,10 @@ export class CsvRecordSource implements RecordSource {
       if (end < 0 && !final) {
         if (text.length - pos < MAX_HEADER_CHARS) return;
         this.done = true;
-        this.sink.rejectFile('no-header', `no recognisable header: line ${skipped + 1} is longer than ${MAX_HEADER_CHARS} characters`);
+        this.sink.rejectFile(
+          'no-header',
+          `no recognisable header: line ${skipped + 1} is longer than ${MAX_HEADER_CHARS} characters`,
+        );
         return;
       }
       const line = text.slice(pos, end < 0 ? text.length : end).replace(/\r$/, '');
@@ -137,7 +148,15 @@ export class CsvRecordSource implements RecordSource {
     const verdict = resolveHeader(fields, this.format.columns);
     if (!verdict.ok) {
       this.done = true;
-      this.sink.rejectFile(verdict.code, verdict.reason);
+      const seen = fields.length === 1 ? detectDelimiter(fields[0]!) : this.delimiter;
+      const hint =
+        verdict.code === 'no-header' &&
+        seen !== undefined &&
+        seen !== this.delimiter &&
+        fields[0]!.includes(seen)
+          ? ` (the format says the delimiter is "${this.delimiter}", but the line uses "${seen}")`
+          : '';
+      this.sink.rejectFile(verdict.code, verdict.reason + hint);
       return;
     }
     this.plan = verdict.plan;
@@ -185,7 +204,9 @@ export class JsonLinesRecordSource implements RecordSource {
     private readonly sink: RecordSink,
   ) {
     const names = expectedNames(format.columns);
-    FIELDS.forEach((field, position) => this.byKey.set(headerKey(names[field]), position));
+    FIELDS.forEach((field, position) => {
+      this.byKey.set(headerKey(names[field]), position);
+    });
     this.plan = { index: FIELDS.map((_, position) => position), names, columns: 0, ignored: [] };
   }
 
@@ -258,7 +279,8 @@ export class JsonLinesRecordSource implements RecordSource {
       if (position === undefined || value === null) continue;
       if (values[position] !== undefined) problem ??= `names the field "${key}" twice`;
       else if (typeof value === 'string') values[position] = value;
-      else problem ??= `"${key}" must be text or a number, not ${Array.isArray(value) ? 'a list' : typeof value}`;
+      else
+        problem ??= `"${key}" must be text or a number, not ${Array.isArray(value) ? 'a list' : typeof value}`;
     }
     if (!this.started) {
       const known = REQUIRED_FIELDS.some((field) => values[FIELDS.indexOf(field)] !== undefined);

@@ -5,14 +5,16 @@
 const FORMULA_START = '=+-@\t\r';
 
 /** True when a spreadsheet could read `value` as a formula. */
-export const startsLikeFormula = (value: string): boolean => value.length > 0 && FORMULA_START.includes(value[0]!);
+export const startsLikeFormula = (value: string): boolean =>
+  value.length > 0 && FORMULA_START.includes(value[0]!);
 
 /**
  * Makes a value safe to put in a CSV a person opens in a spreadsheet: a value that starts like a
  * formula gets a leading single quote, which spreadsheets show as text and never evaluate. Use it
  * for everything Arrears writes back as CSV (quarantine files, exports).
  */
-export const neutraliseForSpreadsheet = (value: string): string => (startsLikeFormula(value) ? `'${value}` : value);
+export const neutraliseForSpreadsheet = (value: string): string =>
+  startsLikeFormula(value) ? `'${value}` : value;
 
 /** One CSV field, neutralised and quoted when it holds the delimiter, a quote or a line break. */
 export const spreadsheetCsvField = (value: string, delimiter = ','): string => {

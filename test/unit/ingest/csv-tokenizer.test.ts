@@ -1,0 +1,169 @@
+import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CsvTokenizer, type CsvTokenizerOptions } from '../../../shared/ingest/csv-tokenizer';
+
+type Event = { line: number; fields: string[] } | { line: number; invalid: string };
+
+const tokenize = (text: string, options: Partial<CsvTokenizerOptions> = {}, cuts: number[] = []): Event[] => {
+  const events: Event[] = [];
+  const tokenizer = new CsvTokenizer({ delimiter: ',', ...options });
+  const sink = {
+    record: (fields: string[], line: number) => events.push({ line, fields }),
+    invalid: (line: number, reason: string) => events.push({ line, invalid: reason }),
+  };
+  let position = 0;
+  for (const cut of [...cuts, text.length]) {
+    tokenizer.write(text.slice(position, cut), sink);
+    position = cut;
+  }
+  tokenizer.end(sink);
+  return events;
+};
+
+/** The same text cut at every position must give the same records. */
+const everyCut = (text: string, options: Partial<CsvTokenizerOptions> = {}) => {
+  const whole = tokenize(text, options);
+  for (let cut = 1; cut < text.length; cut++) expect(tokenize(text, options, [cut])).toEqual(whole);
+  expect(
+    tokenize(
+      text,
+      options,
+      Array.from({ length: text.length - 1 }, (_, i) => i + 1),
+    ),
+  ).toEqual(whole);
+  return whole;
+};
+
+describe('CsvTokenizer', () => {
+  it('reads plain records with the line each starts on', () => {
+    expect(everyCut('a,b\n1,2\n3,4\n')).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['1', '2'] },
+      { line: 3, fields: ['3', '4'] },
+    ]);
+  });
+
+  it('keeps counting physical lines across blank lines and a missing final line break', () => {
+    expect(everyCut('a,b\n\n1,2\r\n\r\n\r\n3,4')).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 3, fields: ['1', '2'] },
+      { line: 6, fields: ['3', '4'] },
+    ]);
+  });
+
+  it('reads quoted fields with delimiters, doubled quotes and line breaks, numbering the line where the row starts', () => {
+    expect(everyCut('a,b\r\n"x, y","say ""hi"""\r\n"one\ntwo\r\nthree",2\r\n5,6\r\n')).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['x, y', 'say "hi"'] },
+      { line: 3, fields: ['one\ntwo\r\nthree', '2'] },
+      { line: 6, fields: ['5', '6'] },
+    ]);
+  });
+
+  it('treats a quote inside an unquoted field as an ordinary character', () => {
+    expect(everyCut('a,b\n5" pipe,x"y\n')).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['5" pipe', 'x"y'] },
+    ]);
+  });
+
+  it('keeps empty fields, quoted or not, and a trailing delimiter', () => {
+    expect(everyCut('a,b,c\n,"",\n')).toEqual([
+      { line: 1, fields: ['a', 'b', 'c'] },
+      { line: 2, fields: ['', '', ''] },
+    ]);
+  });
+
+  it('reports text after a closing quote and goes on with the next row', () => {
+    const events = everyCut('a,b\n"x"y,2\n5,6\n');
+    expect(events[1]).toEqual({
+      line: 2,
+      invalid: expect.stringContaining('column 1 has text after its closing quote'),
+    });
+    expect(events[2]).toEqual({ line: 3, fields: ['5', '6'] });
+  });
+
+  it('reports a quote that never closes at its line and reads the lines after it', () => {
+    expect(everyCut('a,b\n1,2\n"x,3\n5,6\n7,8\n')).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['1', '2'] },
+      { line: 3, invalid: 'the quote that opens column 1 is never closed' },
+      { line: 4, fields: ['5', '6'] },
+      { line: 5, fields: ['7', '8'] },
+    ]);
+  });
+
+  it('gives up on a quote that swallows more than the record limit, without holding the rest of the file', () => {
+    const text = `a,b\n"${'x'.repeat(200)}\n${'5,6\n'.repeat(10)}`;
+    const events = tokenize(text, { maxRecordChars: 100 }, [30, 60, 90, 120, 150, 180, 210]);
+    expect(events[1]).toEqual({
+      line: 2,
+      invalid: expect.stringMatching(/not closed within 100|longer than 100/),
+    });
+    expect(events.slice(2)).toHaveLength(10);
+    expect(events[2]).toEqual({ line: 3, fields: ['5', '6'] });
+  });
+
+  it('reports an over-long line once and reads on after it', () => {
+    const text = `a,b\n${'y'.repeat(500)}\n1,2\n`;
+    const events = tokenize(text, { maxRecordChars: 100 }, [50, 150, 250, 350]);
+    expect(events).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, invalid: 'the row is longer than 100 characters' },
+      { line: 3, fields: ['1', '2'] },
+    ]);
+  });
+
+  it('reads files whose lines end in CR alone', () => {
+    expect(everyCut('a;b\r"x\ry";2\r3;4\r', { delimiter: ';', lineBreak: '\r' })).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['x\ry', '2'] },
+      { line: 4, fields: ['3', '4'] },
+    ]);
+  });
+
+  it('refuses a delimiter of more than one character', () => {
+    expect(() => new CsvTokenizer({ delimiter: ';;' })).toThrow(RangeError);
+  });
+
+  it('agrees with csv-parse on generated files, cut into chunks anywhere', () => {
+    const field = fc.string({
+      unit: fc.constantFrom('a', 'b', 'Z', '1', ' ', ',', ';', '"', '\n', '\r\n', 'é', 'Ł', '€', '😀'),
+      maxLength: 8,
+    });
+    const file = fc.record({
+      delimiter: fc.constantFrom(',', ';'),
+      lineEnd: fc.constantFrom('\n', '\r\n'),
+      records: fc.array(fc.array(field, { minLength: 2, maxLength: 5 }), { minLength: 1, maxLength: 12 }),
+      quoteAll: fc.boolean(),
+      finalBreak: fc.boolean(),
+      cuts: fc.array(fc.nat(), { maxLength: 6 }),
+    });
+    fc.assert(
+      fc.property(file, ({ delimiter, lineEnd, records, quoteAll, finalBreak, cuts }) => {
+        const encode = (value: string) =>
+          quoteAll || /[",;\r\n]/.test(value) || value.startsWith(' ')
+            ? `"${value.replaceAll('"', '""')}"`
+            : value;
+        let text = '';
+        const lines: number[] = [];
+        for (const [index, record] of records.entries()) {
+          lines.push(text.split('\n').length);
+          text += record.map(encode).join(delimiter);
+          if (index < records.length - 1 || finalBreak) text += lineEnd;
+        }
+        const positions = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b);
+        const ours = tokenize(text, { delimiter }, positions);
+        expect(ours).toEqual(records.map((fields, index) => ({ line: lines[index], fields })));
+        const theirs = parse(text, {
+          delimiter,
+          relax_column_count: true,
+          skip_empty_lines: true,
+        }) as string[][];
+        expect(ours.map((event) => ('fields' in event ? event.fields : []))).toEqual(theirs);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
