@@ -1,4 +1,3 @@
-import { z as classic } from 'zod';
 import * as z from '../zod';
 
 /** A tenant is one creditor's portfolio; it is part of every key so portfolios never mix. */
@@ -9,26 +8,25 @@ export type TenantId = z.infer<typeof TenantId>;
 
 /**
  * Identifiers that come from a tenant's systems (customer id, invoice number). `#` is our key separator.
- *
- * ExternalId and IsoDate stay on `zod` (not `zod/mini`) until shared/ingest moves to `zod/mini`:
- * its row rules take them as a `zod` `ZodType`. Inside `zod/mini` objects they work as they are.
  */
-export const ExternalId = classic
+export const ExternalId = z
   .string()
-  .trim()
-  .min(1, 'is empty')
-  .max(128, 'is longer than 128 characters')
-  .regex(/^[^#\s\p{Cc}][^#\p{Cc}]*$/u, 'must not contain "#" or control characters');
+  .check(
+    z.trim(),
+    z.minLength(1, 'is empty'),
+    z.maxLength(128, 'is longer than 128 characters'),
+    z.regex(/^[^#\s\p{Cc}][^#\p{Cc}]*$/u, 'must not contain "#" or control characters'),
+  );
 export type ExternalId = z.infer<typeof ExternalId>;
 
 /** A calendar date `YYYY-MM-DD` that exists (no 2026-02-30). */
-export const IsoDate = classic
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
-  .refine((text) => {
+export const IsoDate = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD'),
+  z.refine((text) => {
     const date = new Date(`${text}T00:00:00Z`);
     return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
-  }, 'is not a real calendar date');
+  }, 'is not a real calendar date'),
+);
 export type IsoDate = z.infer<typeof IsoDate>;
 
 export const IsoTimestamp = z.iso.datetime({ offset: true });

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { Contact } from '../domain/account/account';
 import { ExternalId, IsoDate } from '../domain/ids';
 import { CurrencyCode, MinorUnits } from '../domain/money';
+import * as z from '../zod';
 
 /**
  * One valid invoice row as the parser hands it over: normalised (trimmed, canonical codes, E.164
@@ -10,27 +10,27 @@ import { CurrencyCode, MinorUnits } from '../domain/money';
  */
 export const InvoiceRow = z.object({
   /** Physical line of the file where the row starts (1 is the header line of a CSV file). */
-  line: z.number().int().min(1),
+  line: z.number().check(z.int(), z.minimum(1)),
   customerId: ExternalId,
   contact: Contact,
   invoiceId: ExternalId,
   kind: z.enum(['invoice', 'credit_note']),
   status: z.enum(['open', 'cancelled']),
   currency: CurrencyCode,
-  amount: MinorUnits.refine((amount) => amount > 0, 'must be positive'),
+  amount: MinorUnits.check(z.refine((amount) => amount > 0, 'must be positive')),
   issueDate: IsoDate,
   dueDate: IsoDate,
-  reference: z.string().min(1).optional(),
+  reference: z.optional(z.string().check(z.minLength(1))),
   /** True when `reference` is an ISO 11649 creditor reference with correct check digits. */
   referenceStructured: z.boolean(),
   /** sha256 (hex) of the row's invoice content in canonical form: the same row again is a no-op. */
-  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  digest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });
 export type InvoiceRow = z.infer<typeof InvoiceRow>;
 
 /** Why one row (or one field of it) was not taken. */
 export const RowReject = z.object({
-  line: z.number().int().min(1),
+  line: z.number().check(z.int(), z.minimum(1)),
   /** The column as the file names it; `row` when the row as a whole is unreadable. */
   field: z.string(),
   /** What the file holds there (shortened to 200 characters). */

@@ -1,11 +1,11 @@
-import { z } from 'zod';
 import { TenantId } from '../domain/ids';
 import { addMinor, MinorUnits } from '../domain/money';
+import * as z from '../zod';
 import { type InvoiceRow, type RowReject, RowReject as RowRejectSchema } from './invoice-row';
 import type { IngestSummary } from './parse-invoice-file';
 
 /** A reject as the receipt shows it: where and why, without the value (that is in the quarantine file). */
-export const ReceiptReject = RowRejectSchema.pick({ line: true, field: true, reason: true });
+export const ReceiptReject = z.pick(RowRejectSchema, { line: true, field: true, reason: true });
 export type ReceiptReject = z.infer<typeof ReceiptReject>;
 
 /**
@@ -16,32 +16,32 @@ export const Receipt = z.object({
   tenantId: TenantId,
   fileName: z.string(),
   /** sha256 (hex) of the file's bytes; null when the file was refused before it was read to the end. */
-  checksum: z.string().nullable(),
-  bytes: z.number().int().min(0),
+  checksum: z.nullable(z.string()),
+  bytes: z.number().check(z.int(), z.minimum(0)),
   format: z.enum(['csv', 'jsonl']),
-  encoding: z.enum(['utf-8', 'windows-1252']).nullable(),
-  delimiter: z.string().nullable(),
-  rowsRead: z.number().int().min(0),
-  applied: z.number().int().min(0),
-  rejected: z.number().int().min(0),
+  encoding: z.nullable(z.enum(['utf-8', 'windows-1252'])),
+  delimiter: z.nullable(z.string()),
+  rowsRead: z.number().check(z.int(), z.minimum(0)),
+  applied: z.number().check(z.int(), z.minimum(0)),
+  rejected: z.number().check(z.int(), z.minimum(0)),
   /** True when the same file (same checksum) was ingested before: nothing changed this time. */
   duplicateFile: z.boolean(),
   /** Net amount per currency of the applied rows, minor units (credit notes subtract). */
   totals: z.record(z.string(), MinorUnits),
   rejects: z.array(ReceiptReject),
   /** Reject entries left out of `rejects` (the quarantine file lists them all). */
-  rejectsOmitted: z.number().int().min(0),
+  rejectsOmitted: z.number().check(z.int(), z.minimum(0)),
   duplicateDebtors: z.array(
     z.object({
       customerIds: z.tuple([z.string(), z.string()]),
       via: z.enum(['email', 'phone']),
-      lines: z.tuple([z.number().int(), z.number().int()]),
+      lines: z.tuple([z.number().check(z.int()), z.number().check(z.int())]),
     }),
   ),
   /** Why the file was refused as a whole, when it was. */
-  fileRejection: z.object({ code: z.string(), reason: z.string() }).optional(),
+  fileRejection: z.optional(z.object({ code: z.string(), reason: z.string() })),
   /** Key of the quarantine file, when rows were rejected. */
-  quarantine: z.string().optional(),
+  quarantine: z.optional(z.string()),
 });
 export type Receipt = z.infer<typeof Receipt>;
 

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import type { z } from 'zod';
+import type * as z from '../zod';
 import type { Contact } from '../domain/account/account';
 import { ExternalId, IsoDate, TimeZone } from '../domain/ids';
 import {
@@ -101,7 +101,7 @@ const isAlnum = (code: number): boolean => isLetter(code) || (code >= 48 && code
 const isLocalChar = (code: number): boolean =>
   isAlnum(code) || code === 95 || code === 39 || code === 43 || code === 45;
 
-const zodMessage = (schema: z.ZodType, value: string, fallback: string): string => {
+const zodMessage = (schema: z.ZodMiniType, value: string, fallback: string): string => {
   const result = schema.safeParse(value);
   return result.success ? fallback : (result.error.issues[0]?.message ?? fallback);
 };

@@ -1,25 +1,21 @@
-import { z as classic } from 'zod';
 import * as z from '../../zod';
 import { currencyExponent, isActiveCurrency } from './currencies';
 
 /**
  * ISO 4217 code of an active currency.
- *
- * CurrencyCode and MinorUnits stay on `zod` (not `zod/mini`) until shared/ingest moves to
- * `zod/mini`: its invoice row calls `MinorUnits.refine` and its row rules take `CurrencyCode` as a
- * `zod` `ZodType`. Inside `zod/mini` objects they work as they are.
  */
-export const CurrencyCode = classic
+export const CurrencyCode = z
   .string()
-  .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code')
-  .refine(isActiveCurrency, 'is not an active ISO 4217 currency');
+  .check(
+    z.regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code'),
+    z.refine(isActiveCurrency, 'is not an active ISO 4217 currency'),
+  );
 export type CurrencyCode = z.infer<typeof CurrencyCode>;
 
 /** An amount in integer minor units (cents, yen, fils). Never a float. */
-export const MinorUnits = classic
+export const MinorUnits = z
   .number()
-  .int()
-  .refine(Number.isSafeInteger, 'is out of the safe integer range');
+  .check(z.int(), z.refine(Number.isSafeInteger, 'is out of the safe integer range'));
 export type MinorUnits = z.infer<typeof MinorUnits>;
 
 export const Money = z.object({ amount: MinorUnits, currency: CurrencyCode });
