@@ -77,7 +77,7 @@ export const runDemo = async (runtime: LocalRuntime, options: { days: number }) 
   const viewDir = await copyOut(runtime);
 
   const tenants = runtime.deps.tenants.all();
-  const accounts = { total: 0, overdue: 0, cured: 0, open: 0 };
+  const accounts = { total: 0, overdue: 0, cured: 0, open: 0, stopped: 0 };
   const byRung = new Map<string, number>();
   for (const tenant of tenants) {
     for await (const account of runtime.deps.store.listAccounts(tenant.tenantId)) {
@@ -89,6 +89,7 @@ export const runDemo = async (runtime: LocalRuntime, options: { days: number }) 
       if (account.cycle) accounts.overdue += 1;
       if (account.cycle?.status === 'cured') accounts.cured += 1;
       if (account.cycle?.status === 'active') accounts.open += 1;
+      if (account.cycle?.status === 'stopped') accounts.stopped += 1;
     }
   }
   const emails = await runtime.servers.ses.sentEmails();
@@ -131,7 +132,7 @@ export const runDemo = async (runtime: LocalRuntime, options: { days: number }) 
     ...(json.quarantined.length > 0 ? ['Quarantined rows:'] : []),
     ...json.quarantined.map((q) => `  ${q.file} line ${q.line}, ${q.field}: ${q.reason}`),
     '',
-    `Accounts: ${accounts.total}; went overdue ${accounts.overdue} (still in collection ${accounts.open}, cured ${accounts.cured})`,
+    `Accounts: ${accounts.total}; went overdue ${accounts.overdue} (ladder running ${accounts.open}, ladder ended with the debt open ${accounts.stopped}, cured ${accounts.cured})`,
     `Aging scans run: ${scans.length}`,
     `Notices sent through the local SES v2 server: ${emails.length}`,
     ...[...byRung].sort().map(([rung, count]) => `  ${String(count).padStart(3)} × ${rung}`),
