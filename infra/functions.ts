@@ -58,6 +58,8 @@ export interface Grants {
   reports?: BucketAccess;
   /** sqs:SendMessage on the payments queue. */
   sendPayments?: true;
+  /** sqs:SendMessage on the invoices queue: an ingest short of time hands the rest of a file on. */
+  sendInvoices?: true;
   /** secretsmanager:GetSecretValue on the webhook signing secrets. */
   readWebhookSecret?: true;
   /** states:StartExecution on the escalation ladder. */
@@ -101,13 +103,14 @@ export const functionCatalog: readonly FunctionSpec[] = [
     timeoutSeconds: 15 * 60,
     // 1769 MB is one full vCPU: CSV parsing and hashing are CPU-bound.
     memoryMb: 1769,
-    env: [...tableEnv, 'inboxBucket'],
+    env: [...tableEnv, 'inboxBucket', 'invoicesQueueUrl'],
     grants: {
       accounts: 'readWrite',
       audit: 'append',
       inbox: { read: ['inbox/', 'receipts/'], write: ['receipts/'] },
+      sendInvoices: true,
     },
-    sdkClients: [...dynamo, '@aws-sdk/client-s3'],
+    sdkClients: [...dynamo, '@aws-sdk/client-s3', '@aws-sdk/client-sqs'],
   },
   {
     name: 'aging-scan',

@@ -11,6 +11,7 @@ export const EnvNames = {
   reportsBucket: 'REPORTS_BUCKET_NAME',
   ladderStateMachineArn: 'LADDER_STATE_MACHINE_ARN',
   paymentsQueueUrl: 'PAYMENTS_QUEUE_URL',
+  invoicesQueueUrl: 'INVOICES_QUEUE_URL',
   webhookSecretArn: 'WEBHOOK_SECRET_ARN',
   logLevel: 'LOG_LEVEL',
 } as const;

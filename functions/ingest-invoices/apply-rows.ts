@@ -4,77 +4,105 @@ import {
   MAX_ROWS_PER_CHANGE,
   planAccountIngest,
 } from '../../shared/domain/invoice-ingest/plan';
-import type { AccountRows, RowReject } from '../../shared/ingest';
-import type { AccountChange, AccountStore } from '../../shared/ports/account-store';
+import { addMinor } from '../../shared/domain/money';
+import type { AccountRows, InvoiceRow, RowReject } from '../../shared/ingest';
+import type { AccountChange, AccountStore, AccountWithInvoices } from '../../shared/ports/account-store';
+
+export type ApplyStore = Pick<AccountStore, 'getAccounts' | 'getAccountsWithInvoices' | 'commitMany'>;
 
 export interface AppliedBatch {
   applied: number;
   rejects: RowReject[];
   /** Net totals of the rows applied (invoices add, credit notes subtract), minor units. */
-  appliedRows: { kind: 'invoice' | 'credit_note'; amount: number; currency: string }[];
+  totals: Record<string, number>;
   created: number;
   updated: number;
 }
+
+export const emptyOutcome = (): AppliedBatch => ({
+  applied: 0,
+  rejects: [],
+  totals: {},
+  created: 0,
+  updated: 0,
+});
+
+/** Adds `more` into `into` (totals per currency included) and returns `into`. */
+export const addOutcome = (into: AppliedBatch, more: AppliedBatch): AppliedBatch => {
+  into.applied += more.applied;
+  into.created += more.created;
+  into.updated += more.updated;
+  for (const reject of more.rejects) into.rejects.push(reject);
+  for (const [currency, amount] of Object.entries(more.totals)) {
+    into.totals[currency] = addMinor(into.totals[currency] ?? 0, amount);
+  }
+  return into;
+};
 
 /** Attempts per slice before rows are rejected as conflicting (another writer kept winning). */
 const CONFLICT_ATTEMPTS = 4;
 
 /**
- * Applies one parsed batch: reads the accounts it touches, plans each account's change (pure),
- * and commits the changes packed into few transactions. An account with more rows than one
- * transaction holds is applied in slices, each planned on the state the previous one left.
+ * Applies the rows of some accounts: reads the accounts they touch, plans each account's change
+ * (pure), and commits the changes packed into few transactions. An account with more rows than
+ * one transaction holds is applied in slices, each planned on the state the previous one left.
  * A version conflict (another writer, e.g. a payment) re-reads that account and plans again.
+ *
+ * Reads: one BatchGetItem per 100 accounts says which exist; only those are read again with
+ * their invoices (the plan derives balances from all of them). A new account needs nothing more.
  */
 export const applyBatch = async (
-  store: AccountStore,
+  store: ApplyStore,
   input: { tenantId: string; sourceFile: string; now: Date; accounts: readonly AccountRows[] },
 ): Promise<AppliedBatch> => {
-  const result: AppliedBatch = { applied: 0, rejects: [], appliedRows: [], created: 0, updated: 0 };
-  const state = await store.getAccountsWithInvoices(
+  const result = emptyOutcome();
+  const existing = await store.getAccounts(
     input.tenantId,
     input.accounts.map((group) => group.customerId),
   );
-  const slices = input.accounts.map((group) => ({
-    customerId: group.customerId,
-    chunks: chunk(group.rows, MAX_ROWS_PER_CHANGE),
-  }));
-  const rounds = Math.max(0, ...slices.map((slice) => slice.chunks.length));
+  const state: Map<string, AccountWithInvoices> =
+    existing.size > 0 ? await store.getAccountsWithInvoices(input.tenantId, [...existing.keys()]) : new Map();
+  const slices = new Map(
+    input.accounts.map((group) => [group.customerId, chunk(group.rows, MAX_ROWS_PER_CHANGE)]),
+  );
+  const rounds = Math.max(0, ...[...slices.values()].map((chunks) => chunks.length));
 
   for (let round = 0; round < rounds; round += 1) {
-    let pending = slices.filter((slice) => slice.chunks[round]).map((slice) => slice.customerId);
+    const rowsOf = (customerId: string): readonly InvoiceRow[] => slices.get(customerId)?.[round] ?? [];
+    let pending = [...slices].filter(([, chunks]) => chunks[round]).map(([customerId]) => customerId);
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       const plans = new Map<string, AccountIngestPlan>();
-      const changes: AccountChange[] = [];
+      const changes = new Map<string, AccountChange>();
       for (const customerId of pending) {
-        const rows = slices.find((slice) => slice.customerId === customerId)?.chunks[round] ?? [];
-        const existing = state.get(customerId);
+        const before = state.get(customerId);
         const plan = planAccountIngest({
           tenantId: input.tenantId,
           accountId: customerId,
-          existing,
-          rows,
+          existing: before,
+          rows: rowsOf(customerId),
           sourceFile: input.sourceFile,
           now: input.now,
         });
         plans.set(customerId, plan);
-        if (plan.change) changes.push({ ...plan.change, before: existing?.account ?? null });
+        if (plan.change) changes.set(customerId, { ...plan.change, before: before?.account ?? null });
       }
       const { committed, conflicts } =
-        changes.length > 0 ? await store.commitMany(changes) : { committed: [] as Account[], conflicts: [] };
+        changes.size > 0
+          ? await store.commitMany([...changes.values()])
+          : { committed: [] as Account[], conflicts: [] };
       const conflicted = new Set(conflicts.map((change) => change.after.accountId));
       for (const account of committed) {
-        const change = changes.find((c) => c.after.accountId === account.accountId);
         state.set(account.accountId, {
           account,
-          invoices: merge(state.get(account.accountId)?.invoices, change?.invoices),
+          invoices: merge(state.get(account.accountId)?.invoices, changes.get(account.accountId)?.invoices),
         });
       }
       for (const [customerId, plan] of plans) {
         if (conflicted.has(customerId)) continue;
-        const rows = slices.find((slice) => slice.customerId === customerId)?.chunks[round] ?? [];
+        const rows = new Map(rowsOf(customerId).map((row) => [row.line, row]));
         for (const outcome of plan.outcomes) {
+          const row = rows.get(outcome.line);
           if (outcome.outcome === 'rejected') {
-            const row = rows.find((r) => r.line === outcome.line);
             result.rejects.push({
               line: outcome.line,
               field: outcome.field,
@@ -86,15 +114,19 @@ export const applyBatch = async (
           result.applied += 1;
           if (outcome.outcome === 'created') result.created += 1;
           if (outcome.outcome === 'updated' || outcome.outcome === 'cancelled') result.updated += 1;
-          const row = rows.find((r) => r.line === outcome.line);
-          if (row) result.appliedRows.push({ kind: row.kind, amount: row.amount, currency: row.currency });
+          if (row) {
+            result.totals[row.currency] = addMinor(
+              result.totals[row.currency] ?? 0,
+              row.kind === 'credit_note' ? -row.amount : row.amount,
+            );
+          }
         }
       }
       pending = [...conflicted];
       if (pending.length === 0) break;
       if (attempt >= CONFLICT_ATTEMPTS) {
         for (const customerId of pending) {
-          for (const row of slices.find((slice) => slice.customerId === customerId)?.chunks[round] ?? []) {
+          for (const row of rowsOf(customerId)) {
             result.rejects.push({
               line: row.line,
               field: 'row',
@@ -114,6 +146,45 @@ export const applyBatch = async (
     }
   }
   return result;
+};
+
+/**
+ * Applies units of accounts, up to `concurrency` units at once, so one unit's reads overlap
+ * another's writes. Units must not share an account (they then never race for one). Units are
+ * pulled from `units` only as slots free up, so at most `concurrency` are held besides the one
+ * the iterable prepares. After a failure no unit is started; the ones in flight are awaited and
+ * the first error is thrown: what was committed stays committed, and a rerun of the file finds
+ * those rows unchanged.
+ */
+export const applyUnits = async (
+  store: ApplyStore,
+  units: AsyncIterable<readonly AccountRows[]> | Iterable<readonly AccountRows[]>,
+  input: { tenantId: string; sourceFile: string; now: () => Date; concurrency: number },
+): Promise<AppliedBatch> => {
+  const total = emptyOutcome();
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  for await (const accounts of units) {
+    while (inFlight.size >= Math.max(1, input.concurrency) && !failure) await Promise.race(inFlight);
+    if (failure) break;
+    const task: Promise<void> = applyBatch(store, {
+      tenantId: input.tenantId,
+      sourceFile: input.sourceFile,
+      now: input.now(),
+      accounts,
+    })
+      .then((outcome) => {
+        addOutcome(total, outcome);
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure.error;
+  return total;
 };
 
 const chunk = <T>(items: readonly T[], size: number): T[][] => {

@@ -187,6 +187,7 @@ export class ArrearsStack extends Stack {
       inboxBucket: this.inbox.bucket.bucketName,
       reportsBucket: this.reports.bucket.bucketName,
       paymentsQueueUrl: this.queues.payments.queue.queueUrl,
+      invoicesQueueUrl: this.queues.invoices.queue.queueUrl,
       webhookSecretArn: this.webhookSecret.secretArn,
     };
     const entryFor = props.entryFor ?? ((spec: FunctionSpec) => functionEntry(spec.name));
@@ -464,6 +465,7 @@ export class ArrearsStack extends Stack {
     if (grants.inbox) this.inbox.grant(fn.role, grants.inbox);
     if (grants.reports) this.reports.grant(fn.role, grants.reports);
     if (grants.sendPayments) this.queues.payments.queue.grantSendMessages(fn.role);
+    if (grants.sendInvoices) this.queues.invoices.queue.grantSendMessages(fn.role);
     if (grants.readWebhookSecret) this.webhookSecret.grantRead(fn.role);
     if (grants.sendEmail) {
       fn.role.addToPrincipalPolicy(

@@ -53,6 +53,11 @@ export interface DueAccount {
 /** Accounts, their invoices and notices, and their audit trails. */
 export interface AccountStore {
   getAccount(tenantId: string, accountId: string): Promise<Account | undefined>;
+  /**
+   * Reads many accounts at once (consistent reads), without their invoices: the cheap way to
+   * learn which accounts exist. Accounts that do not exist are absent from the map.
+   */
+  getAccounts(tenantId: string, accountIds: readonly string[]): Promise<Map<string, Account>>;
   getInvoices(tenantId: string, accountId: string): Promise<Invoice[]>;
   getNotice(
     tenantId: string,

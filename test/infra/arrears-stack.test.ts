@@ -319,6 +319,23 @@ describe('ArrearsStack functions', () => {
   });
 });
 
+describe('ArrearsStack ingest continuation', () => {
+  it('lets ingest-invoices send to its own queue, and no other function', () => {
+    const [, ingest] = functionOf('ingest-invoices');
+    const invoices = logicalIdOf('InvoicesQueue', 'AWS::SQS::Queue');
+    const ingestRole = ingest.Properties.Role['Fn::GetAtt'][0] as string;
+
+    expect(ingest.Properties.Environment.Variables).toMatchObject({
+      [EnvNames.invoicesQueueUrl]: { Ref: invoices },
+    });
+    const senders = statements()
+      .filter(({ statement }) => asArray(statement.Action).includes('sqs:SendMessage'))
+      .filter(({ statement }) => mentions(statement.Resource, invoices))
+      .map(({ policy }) => resources[policy]!.Properties.Roles.map((role: { Ref: string }) => role.Ref));
+    expect(senders).toEqual([[ingestRole]]);
+  });
+});
+
 describe('ArrearsStack escalation ladder', () => {
   const ladderFile = fileURLToPath(ladderDefinitionFile);
   const asl = readFileSync(ladderFile, 'utf8');

@@ -1,5 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -54,8 +56,32 @@ export interface DynamoAccountStoreOptions {
   client: DynamoDBClient;
   accountsTable: string;
   auditTable: string;
-  /** How many account partitions {@link DynamoAccountStore.getAccountsWithInvoices} reads at once. */
+  /**
+   * How many reads run at once: account partitions in {@link DynamoAccountStore.getAccountsWithInvoices},
+   * BatchGetItem requests in {@link DynamoAccountStore.getAccounts} (default 8).
+   */
   readConcurrency?: number;
+  /** How many transactions {@link DynamoAccountStore.commitMany} keeps in flight (default 4). */
+  writeConcurrency?: number;
+  /**
+   * Attempts of a transaction of {@link DynamoAccountStore.commitMany} that DynamoDB cancels for
+   * throttling or a conflicting transaction in progress, with exponential backoff from 50 ms up
+   * to 5 s (default 8). The SDK retries throttled requests, but never a cancelled transaction.
+   */
+  transactionAttempts?: number;
+  /**
+   * Attempts of a BatchGetItem while DynamoDB returns keys unprocessed (throttling), with
+   * exponential backoff from 50 ms (default 8).
+   */
+  batchGetAttempts?: number;
+}
+
+/** DynamoDB's limit of keys in one BatchGetItem. */
+export const MAX_BATCH_GET_KEYS = 100;
+
+/** BatchGetItem kept returning keys unprocessed: the table is throttled beyond the retries allowed. */
+export class UnprocessedKeysError extends Error {
+  override readonly name = 'UnprocessedKeysError';
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -82,6 +108,9 @@ export class DynamoAccountStore implements AccountStore {
   readonly #accountsTable: string;
   readonly #auditTable: string;
   readonly #readConcurrency: number;
+  readonly #writeConcurrency: number;
+  readonly #transactionAttempts: number;
+  readonly #batchGetAttempts: number;
 
   constructor(options: DynamoAccountStoreOptions) {
     this.#doc = DynamoDBDocumentClient.from(options.client, {
@@ -90,6 +119,9 @@ export class DynamoAccountStore implements AccountStore {
     this.#accountsTable = options.accountsTable;
     this.#auditTable = options.auditTable;
     this.#readConcurrency = options.readConcurrency ?? 8;
+    this.#writeConcurrency = Math.max(1, options.writeConcurrency ?? 4);
+    this.#transactionAttempts = Math.max(1, options.transactionAttempts ?? 8);
+    this.#batchGetAttempts = Math.max(1, options.batchGetAttempts ?? 8);
   }
 
   async getAccount(tenantId: string, accountId: string): Promise<Account | undefined> {
@@ -101,6 +133,32 @@ export class DynamoAccountStore implements AccountStore {
       }),
     );
     return Item ? accountFromItem(Item) : undefined;
+  }
+
+  /**
+   * Reads accounts by key with consistent BatchGetItem requests of up to 100 keys, several at
+   * once; keys DynamoDB leaves unprocessed are asked for again after a backoff.
+   * @throws UnprocessedKeysError when keys stay unprocessed after all attempts.
+   */
+  async getAccounts(tenantId: string, accountIds: readonly string[]): Promise<Map<string, Account>> {
+    const ids = [...new Set(accountIds)];
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += MAX_BATCH_GET_KEYS)
+      chunks.push(ids.slice(i, i + MAX_BATCH_GET_KEYS));
+    const read: Account[] = [];
+    await forEachConcurrently(chunks, this.#readConcurrency, async (chunk) => {
+      for (const item of await this.#batchGet(chunk.map((accountId) => keys.account(tenantId, accountId)))) {
+        read.push(accountFromItem(item));
+      }
+    });
+    // In the order asked, whatever order the responses came in.
+    const byId = new Map(read.map((account) => [account.accountId, account]));
+    const result = new Map<string, Account>();
+    for (const accountId of ids) {
+      const account = byId.get(accountId);
+      if (account) result.set(accountId, account);
+    }
+    return result;
   }
 
   async getInvoices(tenantId: string, accountId: string): Promise<Invoice[]> {
@@ -198,18 +256,27 @@ export class DynamoAccountStore implements AccountStore {
   /**
    * Commits changes of many accounts with as few TransactWriteItems as the 100-action limit
    * allows (a change is never split, an account appears at most once per transaction, and two
-   * changes of one account commit in the order given). When a transaction is cancelled because
-   * conditions failed, the changes that own those conditions become conflicts and the rest of
-   * that transaction is sent again.
-   * @throws PartialCommitError when a transaction fails for another reason.
+   * changes of one account commit in the order given). Up to `writeConcurrency` transactions
+   * are in flight at once; a transaction holding a later change of an account starts only once
+   * the one holding its earlier change has ended, so no account is in two transactions at once.
+   * When a transaction is cancelled because conditions failed, the changes that own those
+   * conditions become conflicts and the rest of that transaction is sent again.
+   * @throws PartialCommitError when a transaction fails for another reason (after the
+   *   transactions already in flight have ended; none is started after the failure).
    */
   async commitMany(changes: readonly AccountChange[]): Promise<CommitManyResult> {
     const plans = changes.map((change) => this.#plan(change));
     const batches = packTransactions(plans);
+    const waitsFor = transactionDependencies(batches);
     const done = new Set<CommitPlan>();
     const conflicts = new Set<CommitPlan>();
-    for (const [batchIndex, batch] of batches.entries()) {
+    const ended: Promise<void>[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+
+    const send = async (batch: readonly CommitPlan[]): Promise<void> => {
       let pending = batch;
+      let transient = 0;
       while (pending.length > 0) {
         try {
           await this.#doc.send(
@@ -219,19 +286,38 @@ export class DynamoAccountStore implements AccountStore {
           pending = [];
         } catch (error) {
           const failed = failedPlans(error, pending);
-          if (!failed || failed.size === 0) {
-            const uncommitted = [pending, ...batches.slice(batchIndex + 1)].flat().map((plan) => plan.change);
-            throw new PartialCommitError(
-              plans.filter((plan) => done.has(plan)).map((plan) => plan.stored),
-              plans.filter((plan) => conflicts.has(plan)).map((plan) => plan.change),
-              uncommitted,
-              { cause: error },
-            );
+          if (failed && failed.size > 0) {
+            for (const plan of failed) conflicts.add(plan);
+            pending = pending.filter((plan) => !failed.has(plan));
+            continue;
           }
-          for (const plan of failed) conflicts.add(plan);
-          pending = pending.filter((plan) => !failed.has(plan));
+          transient += 1;
+          if (!isTransientCancellation(error) || transient >= this.#transactionAttempts) throw error;
+          await backoff(transient, 5000);
         }
       }
+    };
+
+    for (const [index, batch] of batches.entries()) {
+      while (inFlight.size >= this.#writeConcurrency && !failure) await Promise.race(inFlight);
+      if (!failure) await Promise.all(waitsFor[index]!.map((earlier) => ended[earlier]));
+      if (failure) break;
+      const task: Promise<void> = send(batch)
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => inFlight.delete(task));
+      ended[index] = task;
+      inFlight.add(task);
+    }
+    await Promise.all(inFlight);
+    if (failure) {
+      throw new PartialCommitError(
+        plans.filter((plan) => done.has(plan)).map((plan) => plan.stored),
+        plans.filter((plan) => conflicts.has(plan)).map((plan) => plan.change),
+        plans.filter((plan) => !done.has(plan) && !conflicts.has(plan)).map((plan) => plan.change),
+        { cause: failure.error },
+      );
     }
     return {
       committed: plans.filter((plan) => done.has(plan)).map((plan) => plan.stored),
@@ -459,6 +545,27 @@ export class DynamoAccountStore implements AccountStore {
     return account ? { account, invoices } : undefined;
   }
 
+  /** Items of the accounts table by key (at most 100), asking again for unprocessed keys. */
+  async #batchGet(itemKeys: readonly Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending = itemKeys;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > this.#batchGetAttempts) {
+        throw new UnprocessedKeysError(
+          `${pending.length} key(s) of ${this.#accountsTable} stayed unprocessed after ${this.#batchGetAttempts} BatchGetItem attempts`,
+        );
+      }
+      if (attempt > 1) await backoff(attempt);
+      const input: BatchGetCommandInput = {
+        RequestItems: { [this.#accountsTable]: { Keys: [...pending], ConsistentRead: true } },
+      };
+      const { Responses, UnprocessedKeys } = await this.#doc.send(new BatchGetCommand(input));
+      items.push(...(Responses?.[this.#accountsTable] ?? []));
+      pending = UnprocessedKeys?.[this.#accountsTable]?.Keys ?? [];
+    }
+    return items;
+  }
+
   async #queryPrefix(tenantId: string, accountId: string, prefix: string): Promise<Item[]> {
     const items: Item[] = [];
     const input: QueryCommandInput = {
@@ -524,6 +631,68 @@ export const packTransactions = <P extends { change: AccountChange; actions: rea
     lastBatchOf.set(account, target);
   }
   return batches.map((batch) => batch.plans);
+};
+
+/**
+ * For each transaction, the earlier transactions holding a change of one of its accounts: it
+ * may start only after those have ended.
+ */
+export const transactionDependencies = <P extends { change: AccountChange }>(
+  batches: readonly (readonly P[])[],
+): number[][] => {
+  const lastBatchOf = new Map<string, number>();
+  return batches.map((batch, index) => {
+    const earlier = new Set<number>();
+    for (const plan of batch) {
+      const account = `${plan.change.after.tenantId}\u0000${plan.change.after.accountId}`;
+      const previous = lastBatchOf.get(account);
+      if (previous !== undefined) earlier.add(previous);
+      lastBatchOf.set(account, index);
+    }
+    return [...earlier];
+  });
+};
+
+/** Runs `work` on every item, at most `concurrency` at a time; the first failure is thrown once all have ended. */
+const forEachConcurrently = async <T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> => {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
+  if (failure) throw failure.error;
+};
+
+/** Exponential backoff with full jitter before attempt `attempt + 1`: up to 50 ms, 100 ms, 200 ms… capped at `capMs`. */
+const backoff = (attempt: number, capMs = 2000): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(capMs, 25 * 2 ** attempt)));
+
+/** Cancellation reasons that say "not now" rather than "no": the same transaction may succeed later. */
+const TRANSIENT_CANCELLATIONS = new Set([
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'TransactionConflict',
+]);
+
+/** A transaction cancelled only for throttling or a conflicting transaction in progress. */
+const isTransientCancellation = (error: unknown): boolean => {
+  const codes = cancellationCodes(error) ?? [];
+  const transient = (code: string | undefined) => code !== undefined && TRANSIENT_CANCELLATIONS.has(code);
+  return (
+    codes.some(transient) && codes.every((code) => code === undefined || code === 'None' || transient(code))
+  );
 };
 
 /** The per-action codes of a cancelled transaction (`None`, `ConditionalCheckFailed`...), if it was one. */

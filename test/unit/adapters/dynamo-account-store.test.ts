@@ -5,6 +5,8 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -16,7 +18,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoAccountStore } from '../../../shared/adapters/dynamo/dynamo-account-store';
+import {
+  DynamoAccountStore,
+  UnprocessedKeysError,
+} from '../../../shared/adapters/dynamo/dynamo-account-store';
 import {
   InvalidAccountChangeError,
   PartialCommitError,
@@ -424,9 +429,184 @@ describe('DynamoAccountStore.commitMany', () => {
     expect(partial.uncommitted).toEqual(changes.slice(33));
     expect(partial.cause).toBe(throttled);
   });
+
+  const storeWith = (writeConcurrency: number) =>
+    new DynamoAccountStore({
+      client: new DynamoDBClient({ region: 'local' }),
+      accountsTable: ACCOUNTS,
+      auditTable: AUDIT,
+      writeConcurrency,
+    });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const accountsIn = (input: TransactWriteCommandInput) =>
+    (input.TransactItems ?? [])
+      .filter((item) => item.Put?.Item?.entity === 'account')
+      .map((item) => String(item.Put?.Item?.accountId))
+      .join(',');
+
+  it('keeps up to writeConcurrency transactions in flight and reports every change in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    ddb.on(TransactWriteCommand).callsFake(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await sleep(5);
+      inFlight -= 1;
+      return {};
+    });
+    const changes = Array.from({ length: 200 }, (_, i) => changeOf(`C-${i}`));
+
+    const result = await storeWith(3).commitMany(changes);
+
+    expect(transactInputs()).toHaveLength(7);
+    expect(most).toBe(3);
+    expect(result.committed.map((account) => account.accountId)).toEqual(
+      changes.map((change) => change.after.accountId),
+    );
+  });
+
+  it("starts the transaction with an account's later change only once the one with its earlier change has ended", async () => {
+    const events: string[] = [];
+    ddb.on(TransactWriteCommand).callsFake(async (input: TransactWriteCommandInput) => {
+      events.push(`start ${accountsIn(input)}`);
+      await sleep(input.TransactItems!.length > 3 ? 20 : 1);
+      events.push(`end ${accountsIn(input)}`);
+      return {};
+    });
+
+    await storeWith(4).commitMany([changeOf('C-1'), changeOf('C-2'), changeOf('C-1', 1), changeOf('C-3')]);
+
+    expect(events).toEqual(['start C-1,C-2,C-3', 'end C-1,C-2,C-3', 'start C-1', 'end C-1']);
+  });
+
+  it('sends a transaction again when DynamoDB cancelled it for throttling or a conflicting transaction', async () => {
+    const changes = [changeOf('C-1'), changeOf('C-2')];
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'ThrottlingError', 'None', 'None', 'None', 'None']))
+      .rejectsOnce(cancelled(['None', 'None', 'None', 'TransactionConflict', 'None', 'None']))
+      .resolves({});
+
+    const result = await store.commitMany(changes);
+
+    expect(transactInputs()).toHaveLength(3);
+    expect(transactInputs()[2]?.TransactItems).toHaveLength(6);
+    expect(result.committed.map((account) => account.accountId)).toEqual(['C-1', 'C-2']);
+    expect(result.conflicts).toEqual([]);
+  });
+
+  it('gives up on a transaction that stays throttled, reporting its changes as not applied', async () => {
+    const patient = new DynamoAccountStore({
+      client: new DynamoDBClient({ region: 'local' }),
+      accountsTable: ACCOUNTS,
+      auditTable: AUDIT,
+      transactionAttempts: 3,
+    });
+    const changes = [changeOf('C-1')];
+    ddb.on(TransactWriteCommand).rejects(cancelled(['ThrottlingError', 'None', 'None']));
+
+    const error = await patient.commitMany(changes).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(PartialCommitError);
+    expect((error as PartialCommitError).uncommitted).toEqual(changes);
+    expect(transactInputs()).toHaveLength(3);
+  });
+
+  it('starts no transaction after one failed, and waits for those in flight before reporting', async () => {
+    const changes = Array.from({ length: 100 }, (_, i) => changeOf(`C-${i}`));
+    const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(throttled)
+      .callsFake(async () => {
+        await sleep(10);
+        return {};
+      });
+
+    const error = await storeWith(2)
+      .commitMany(changes)
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(PartialCommitError);
+    const partial = error as PartialCommitError;
+    expect(transactInputs()).toHaveLength(2);
+    expect(partial.committed.map((account) => account.accountId)).toEqual(
+      changes.slice(33, 66).map((change) => change.after.accountId),
+    );
+    expect(partial.uncommitted).toEqual([...changes.slice(0, 33), ...changes.slice(66)]);
+    expect(partial.cause).toBe(throttled);
+  });
 });
 
 describe('DynamoAccountStore reads', () => {
+  const accountItemOf = (accountId: string) => ({
+    ...anAccount({ accountId }),
+    ...keys.account('acme', accountId),
+    ...keys.dueIndex('acme', accountId, '2026-01-31'),
+    entity: 'account',
+  });
+  const keysAsked = (input: BatchGetCommandInput) =>
+    (input.RequestItems?.[ACCOUNTS]?.Keys ?? []) as { pk: string; sk: string }[];
+
+  it('reads many accounts with consistent BatchGetItem requests of at most 100 keys, leaving out those that do not exist', async () => {
+    const existing = new Set(['C-7', 'C-120', 'C-149']);
+    ddb.on(BatchGetCommand).callsFake(async (input: BatchGetCommandInput) => ({
+      Responses: {
+        [ACCOUNTS]: keysAsked(input)
+          .map((key) => key.pk.split('#A#')[1]!)
+          .filter((accountId) => existing.has(accountId))
+          .reverse()
+          .map(accountItemOf),
+      },
+    }));
+    const ids = Array.from({ length: 150 }, (_, i) => `C-${i}`);
+
+    const found = await store.getAccounts('acme', [...ids, 'C-7']);
+
+    expect([...found.keys()]).toEqual(['C-7', 'C-120', 'C-149']);
+    expect(found.get('C-120')).toEqual(anAccount({ accountId: 'C-120' }));
+    const inputs = ddb.commandCalls(BatchGetCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => keysAsked(input).length)).toEqual([100, 50]);
+    expect(inputs[0]?.RequestItems?.[ACCOUNTS]).toMatchObject({ ConsistentRead: true });
+    expect(keysAsked(inputs[1]!)[0]).toEqual(keys.account('acme', 'C-100'));
+  });
+
+  it('asks again for the keys DynamoDB left unprocessed', async () => {
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { [ACCOUNTS]: [accountItemOf('C-1')] },
+        UnprocessedKeys: { [ACCOUNTS]: { Keys: [keys.account('acme', 'C-2')], ConsistentRead: true } },
+      })
+      .resolves({ Responses: { [ACCOUNTS]: [accountItemOf('C-2')] } });
+
+    const found = await store.getAccounts('acme', ['C-1', 'C-2']);
+
+    expect([...found.keys()]).toEqual(['C-1', 'C-2']);
+    const retry = ddb.commandCalls(BatchGetCommand)[1]?.args[0].input;
+    expect(keysAsked(retry!)).toEqual([keys.account('acme', 'C-2')]);
+  });
+
+  it('gives up with UnprocessedKeysError when keys stay unprocessed', async () => {
+    const stubborn = new DynamoAccountStore({
+      client: new DynamoDBClient({ region: 'local' }),
+      accountsTable: ACCOUNTS,
+      auditTable: AUDIT,
+      batchGetAttempts: 2,
+    });
+    ddb.on(BatchGetCommand).resolves({
+      UnprocessedKeys: { [ACCOUNTS]: { Keys: [keys.account('acme', 'C-1')], ConsistentRead: true } },
+    });
+
+    await expect(stubborn.getAccounts('acme', ['C-1'])).rejects.toThrow(UnprocessedKeysError);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
+  });
+
+  it('sends no request for no accounts', async () => {
+    await expect(store.getAccounts('acme', [])).resolves.toEqual(new Map());
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(0);
+  });
+
   it('reads an account consistently and strips keys and index attributes', async () => {
     const account = anAccount();
     ddb.on(GetCommand).resolves({
