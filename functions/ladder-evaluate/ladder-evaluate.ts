@@ -15,7 +15,12 @@ const ACTOR = { kind: 'system', id: 'ladder-evaluate' } as const;
 /** Rungs that send nothing are recorded one after another; a ladder has far fewer than this. */
 const MAX_RECORDED_RUNGS = 32;
 
-export const decisionFor = (tenant: TenantConfig, account: Account, cycleId: string, now: Date): LadderDecision =>
+export const decisionFor = (
+  tenant: TenantConfig,
+  account: Account,
+  cycleId: string,
+  now: Date,
+): LadderDecision =>
   decideNextStep({
     account,
     cycleId,
@@ -76,11 +81,17 @@ export const evaluateAccount = async (deps: EvaluateDeps, task: LadderTask): Pro
       return { result: decision, change: null };
     });
     if (decision.action !== 'record') {
-      deps.logger.info('ladder decision', { tenantId: task.tenantId, accountId: task.accountId, action: decision.action });
+      deps.logger.info('ladder decision', {
+        tenantId: task.tenantId,
+        accountId: task.accountId,
+        action: decision.action,
+      });
       return decision;
     }
   }
-  throw new Error(`more than ${MAX_RECORDED_RUNGS} rungs recorded in one evaluation: check the ladder policy`);
+  throw new Error(
+    `more than ${MAX_RECORDED_RUNGS} rungs recorded in one evaluation: check the ladder policy`,
+  );
 };
 
 export const makeHandler = (deps: EvaluateDeps) =>

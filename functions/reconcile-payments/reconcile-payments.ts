@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type Account, type Payment, withDerivedBalances } from '../../shared/domain/account';
+import { type Payment, withDerivedBalances } from '../../shared/domain/account';
 import { displayAmount } from '../../shared/domain/money';
 import { applyPayment, type PaymentRecord, type ReviewKind } from '../../shared/domain/reconcile';
 import { type AccountStore, VersionConflictError } from '../../shared/ports/account-store';
@@ -42,8 +42,6 @@ const sendToReview = async (
     kind,
   });
 };
-
-const accountAfter = withDerivedBalances;
 
 /**
  * Applies one payment to the invoices of the account it names, at most once.
@@ -107,7 +105,7 @@ export const reconcilePayment = async (deps: ReconcileDeps, payment: Payment): P
       unapplied: application.unapplied,
       appliedAt: now,
     };
-    const after = accountAfter(
+    const after = withDerivedBalances(
       account,
       invoices.map((invoice) => changed.get(invoice.invoiceId) ?? invoice),
       now,

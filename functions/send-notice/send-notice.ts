@@ -6,7 +6,7 @@ import type { NoticeRecord } from '../../shared/domain/notice';
 import { dateIn, daysBetween } from '../../shared/domain/time/calendar';
 import type { Deps } from '../../shared/runtime/deps';
 import { decisionFor } from '../ladder-evaluate/ladder-evaluate';
-import { NoticeResult, NoticeTask } from './schema';
+import { type NoticeResult, NoticeTask } from './schema';
 
 export type SendNoticeDeps = Pick<Deps, 'clock' | 'logger' | 'tenants' | 'store' | 'mailer'>;
 
@@ -34,7 +34,12 @@ export const sendNotice = async (deps: SendNoticeDeps, task: NoticeTask): Promis
   const tenant = deps.tenants.get(task.tenantId);
   const existing = await deps.store.getNotice(task.tenantId, task.accountId, task.cycleId, task.rung);
   if (existing?.status === 'sent') {
-    return { sent: true, alreadySent: true, messageId: existing.messageId, reason: 'this notice was already sent' };
+    return {
+      sent: true,
+      alreadySent: true,
+      messageId: existing.messageId,
+      reason: 'this notice was already sent',
+    };
   }
   if (existing) {
     throw new NoticeInDoubtError(
@@ -52,13 +57,23 @@ export const sendNotice = async (deps: SendNoticeDeps, task: NoticeTask): Promis
   const rung = tenant.ladder.rungs[task.rung];
   const template = rung?.template ? tenant.templates[rung.template] : undefined;
   const email = account.contact.email;
-  if (!rung || !template || !email) throw new Error(`rung ${task.rung} of ${tenant.ladder.policyId} cannot send`);
+  if (!rung || !template || !email)
+    throw new Error(`rung ${task.rung} of ${tenant.ladder.policyId} cannot send`);
 
   const invoices = await deps.store.getInvoices(task.tenantId, task.accountId);
-  const daysPastDue = daysBetween(account.oldestDueDate ?? dateIn(now, tenant.timeZone), dateIn(now, tenant.timeZone));
+  const daysPastDue = daysBetween(
+    account.oldestDueDate ?? dateIn(now, tenant.timeZone),
+    dateIn(now, tenant.timeZone),
+  );
   const content = renderNotice(
     template,
-    noticeValues({ account, invoices, creditorName: tenant.name, daysPastDue, optOutUrl: tenant.sender.optOutUrl }),
+    noticeValues({
+      account,
+      invoices,
+      creditorName: tenant.name,
+      daysPastDue,
+      optOutUrl: tenant.sender.optOutUrl,
+    }),
   );
   const intent: NoticeRecord = {
     tenantId: task.tenantId,
@@ -88,13 +103,19 @@ export const sendNotice = async (deps: SendNoticeDeps, task: NoticeTask): Promis
   const sentAt = deps.clock.now().toISOString();
   await updateAccount(deps.store, task.tenantId, task.accountId, (current) => {
     const cycle = current.cycle;
-    if (!cycle || cycle.cycleId !== task.cycleId) throw new Error('the cycle changed while the notice was sent');
+    if (!cycle || cycle.cycleId !== task.cycleId)
+      throw new Error('the cycle changed while the notice was sent');
     return {
       result: undefined,
       change: {
         after: {
           ...current,
-          cycle: { ...cycle, rung: task.rung, lastNoticeAt: sentAt, contacts: [...cycle.contacts, sentAt].slice(-50) },
+          cycle: {
+            ...cycle,
+            rung: task.rung,
+            lastNoticeAt: sentAt,
+            contacts: [...cycle.contacts, sentAt].slice(-50),
+          },
           updatedAt: sentAt,
         },
         notices: [{ ...intent, status: 'sent', messageId, sentAt }],
@@ -104,13 +125,25 @@ export const sendNotice = async (deps: SendNoticeDeps, task: NoticeTask): Promis
             actor: ACTOR,
             at: sentAt,
             reason: decision.reason,
-            data: { cycleId: task.cycleId, rung: task.rung, rungId: rung.id, messageId, subject: content.subject, decision },
+            data: {
+              cycleId: task.cycleId,
+              rung: task.rung,
+              rungId: rung.id,
+              messageId,
+              subject: content.subject,
+              decision,
+            },
           },
         ],
       },
     };
   });
-  deps.logger.info('notice sent', { tenantId: task.tenantId, accountId: task.accountId, rung: rung.id, messageId });
+  deps.logger.info('notice sent', {
+    tenantId: task.tenantId,
+    accountId: task.accountId,
+    rung: rung.id,
+    messageId,
+  });
   return { sent: true, alreadySent: false, messageId, reason: decision.reason };
 };
 

@@ -1,6 +1,5 @@
 import { hash } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import type * as z from '../zod';
 import type { Contact } from '../domain/account/account';
 import { ExternalId, IsoDate, TimeZone } from '../domain/ids';
 import {
@@ -10,6 +9,7 @@ import {
   isActiveCurrency,
   parseAmount,
 } from '../domain/money';
+import type * as z from '../zod';
 import { isCountryCode } from './countries';
 import { readReference } from './creditor-reference';
 import type { InvoiceField, InvoiceFormat } from './format';

@@ -4,7 +4,10 @@ export interface Workflow {
    * Starts the ladder for one account and cycle. The name makes it idempotent: starting an
    * execution that already exists with the same input is not an error.
    */
-  startLadder(executionName: string, input: LadderInput): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+  startLadder(
+    executionName: string,
+    input: LadderInput,
+  ): Promise<{ executionArn: string; alreadyStarted: boolean }>;
 }
 
 export interface LadderInput {

@@ -1,6 +1,6 @@
 import registryJson from '../../config/tenants.json' with { type: 'json' };
-import { TenantRegistry, type Tenants, tenantsFrom } from '../domain/tenant/tenant';
 import { ConfigError } from '../config';
+import { TenantRegistry, type Tenants, tenantsFrom } from '../domain/tenant/tenant';
 
 /**
  * The tenant registry is versioned config, bundled into each function: a finance team changes a
@@ -10,7 +10,9 @@ import { ConfigError } from '../config';
 export const parseTenantRegistry = (raw: unknown, source = 'config/tenants.json'): Tenants => {
   const result = TenantRegistry.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    const problems = result.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
     throw new ConfigError(`${source} is invalid: ${problems}`);
   }
   return tenantsFrom(result.data);

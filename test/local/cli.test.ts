@@ -13,7 +13,10 @@ const bin = join(root, 'bin/arrears.mjs');
 /** Runs the real `arrears` command in a child process; never throws, returns code and output. */
 const arrears = async (...args: string[]) => {
   try {
-    const { stdout, stderr } = await run(node, [bin, ...args], { cwd: root, env: { ...process.env, ARREARS_NOW: '' } });
+    const { stdout, stderr } = await run(node, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, ARREARS_NOW: '' },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -56,28 +59,50 @@ describe('the arrears command', () => {
     );
     expect(result.code).toBe(0);
     const receipt = JSON.parse(result.stdout);
-    expect(receipt).toMatchObject({ rowsRead: 13, applied: 8, rejected: 5, duplicateFile: false, totals: { USD: 1_638_074 } });
+    expect(receipt).toMatchObject({
+      rowsRead: 13,
+      applied: 8,
+      rejected: 5,
+      duplicateFile: false,
+      totals: { USD: 1_638_074 },
+    });
     expect(receipt.rejects[0]).toEqual({ line: 11, field: 'Email', reason: expect.any(String) });
   });
 
   it('keeps state and the virtual clock between commands', async () => {
     const again = JSON.parse(
-      (await arrears('ingest', 'examples/inbox/acme/invoices/2026-03-02-open-items.csv', '--tenant', 'acme', '--json', '--data-dir', dataDir))
-        .stdout,
+      (
+        await arrears(
+          'ingest',
+          'examples/inbox/acme/invoices/2026-03-02-open-items.csv',
+          '--tenant',
+          'acme',
+          '--json',
+          '--data-dir',
+          dataDir,
+        )
+      ).stdout,
     );
     expect(again).toMatchObject({ duplicateFile: true, applied: 0 });
 
-    const simulated = JSON.parse((await arrears('simulate', '--days', '2', '--json', '--data-dir', dataDir)).stdout);
+    const simulated = JSON.parse(
+      (await arrears('simulate', '--days', '2', '--json', '--data-dir', dataDir)).stdout,
+    );
     expect(simulated).toMatchObject({ from: '2026-03-02T14:00:00.000Z', to: '2026-03-04T14:00:00.000Z' });
     expect(simulated.noticesSent).toBeGreaterThan(0);
 
-    const accounts = JSON.parse((await arrears('accounts', '--tenant', 'acme', '--json', '--data-dir', dataDir)).stdout);
+    const accounts = JSON.parse(
+      (await arrears('accounts', '--tenant', 'acme', '--json', '--data-dir', dataDir)).stdout,
+    );
     const dana = accounts.find((account: { accountId: string }) => account.accountId === 'C-1001');
     expect(dana).toMatchObject({
       balances: { USD: 156_050 },
       daysPastDue: 18,
       cycle: { status: 'active', rungId: 'reminder' },
-      openInvoices: [expect.objectContaining({ invoiceId: 'INV-2026-0101', openAmount: 125_000 }), expect.anything()],
+      openInvoices: [
+        expect.objectContaining({ invoiceId: 'INV-2026-0101', openAmount: 125_000 }),
+        expect.anything(),
+      ],
     });
   });
 

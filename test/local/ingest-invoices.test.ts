@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateInvoiceCsv } from '../../bench/generate-invoices';
 import { ingestInvoiceFile, makeHandler } from '../../functions/ingest-invoices/ingest-invoices';
 import { lambdaContext } from '../../infra/local/lambda-context';
@@ -8,7 +8,8 @@ import { verifyChain } from '../../shared/domain/audit';
 import type { AccountStore } from '../../shared/ports/account-store';
 import { BUCKET, type LocalStack, startLocalStack } from '../support/local-stack';
 
-const generated = (rows: number) => [...generateInvoiceCsv(rows, { seed: 7, invoicesPerCustomer: 4 })].join('');
+const generated = (rows: number) =>
+  [...generateInvoiceCsv(rows, { seed: 7, invoicesPerCustomer: 4 })].join('');
 
 /** What a run leaves behind, without the fields that say when (versions, timestamps). */
 const endState = async (store: AccountStore, tenantId: string) => {
@@ -64,13 +65,21 @@ describe('ingest-invoices against DynamoDB Local and local S3', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    await expect(ingestInvoiceFile(depsWith(failingMidFile), { bucket: BUCKET, key })).rejects.toThrow('injected');
+    await expect(ingestInvoiceFile(depsWith(failingMidFile), { bucket: BUCKET, key })).rejects.toThrow(
+      'injected',
+    );
     const partial = await endState(crashing, 'globex');
     expect(Object.keys(partial).length).toBeGreaterThan(0);
     expect(Object.keys(partial).length).toBeLessThan(Object.keys(await endState(clean, 'globex')).length);
 
     const rerun = await ingestInvoiceFile(depsWith(crashing), { bucket: BUCKET, key });
-    expect(rerun).toMatchObject({ rowsRead: 2_400, applied: 2_400, rejected: 0, duplicateFile: false, totals: cleanReceipt.totals });
+    expect(rerun).toMatchObject({
+      rowsRead: 2_400,
+      applied: 2_400,
+      rejected: 0,
+      duplicateFile: false,
+      totals: cleanReceipt.totals,
+    });
     expect(await endState(crashing, 'globex')).toEqual(await endState(clean, 'globex'));
   });
 
@@ -88,12 +97,23 @@ describe('ingest-invoices against DynamoDB Local and local S3', () => {
   it('rejects a file whole, with a receipt saying why, for an unknown tenant or binary content', async () => {
     const store = await stack.freshStore();
     await stack.blobs.put(BUCKET, 'inbox/nobody/invoices/a.csv', 'customerId\nx\n', 'text/csv');
-    const unknown = await ingestInvoiceFile(depsWith(store), { bucket: BUCKET, key: 'inbox/nobody/invoices/a.csv' });
+    const unknown = await ingestInvoiceFile(depsWith(store), {
+      bucket: BUCKET,
+      key: 'inbox/nobody/invoices/a.csv',
+    });
     expect(unknown.fileRejection).toMatchObject({ code: 'unknown-tenant' });
     expect(await stack.blobs.exists(BUCKET, unknown.receiptKey)).toBe(true);
 
-    await stack.blobs.put(BUCKET, 'inbox/globex/invoices/photo.csv', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]), 'text/csv');
-    const binary = await ingestInvoiceFile(depsWith(store), { bucket: BUCKET, key: 'inbox/globex/invoices/photo.csv' });
+    await stack.blobs.put(
+      BUCKET,
+      'inbox/globex/invoices/photo.csv',
+      new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]),
+      'text/csv',
+    );
+    const binary = await ingestInvoiceFile(depsWith(store), {
+      bucket: BUCKET,
+      key: 'inbox/globex/invoices/photo.csv',
+    });
     expect(binary).toMatchObject({ rowsRead: 0, applied: 0, fileRejection: { code: 'binary' } });
     expect(await endState(store, 'globex')).toEqual({});
   });
@@ -105,7 +125,14 @@ describe('ingest-invoices against DynamoDB Local and local S3', () => {
     const handler = makeHandler(depsWith(store));
     const event = {
       Records: [
-        { messageId: 'good', body: JSON.stringify({ 'detail-type': 'Object Created', source: 'aws.s3', detail: { bucket: { name: BUCKET }, object: { key } } }) },
+        {
+          messageId: 'good',
+          body: JSON.stringify({
+            'detail-type': 'Object Created',
+            source: 'aws.s3',
+            detail: { bucket: { name: BUCKET }, object: { key } },
+          }),
+        },
         { messageId: 'poison', body: '{"not":"an s3 event"}' },
       ],
     } as unknown as SQSEvent;

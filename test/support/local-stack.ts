@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { localDynamoDbClientConfig, startDynamoDbLocal } from '../../infra/local/servers/dynamodb-local';
+import { localS3ClientConfig, startS3Local } from '../../infra/local/servers/s3-local';
 import { DynamoAccountStore } from '../../shared/adapters/dynamo/dynamo-account-store';
 import { createTables } from '../../shared/adapters/dynamo/table-bootstrap';
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store';
 import { FixedClock } from '../../shared/ports/clock';
 import { createLogger } from '../../shared/runtime/logger';
 import { loadBundledTenants } from '../../shared/runtime/tenants';
-import { localDynamoDbClientConfig, startDynamoDbLocal } from '../../infra/local/servers/dynamodb-local';
-import { localS3ClientConfig, startS3Local } from '../../infra/local/servers/s3-local';
 
 export const BUCKET = 'arrears-inbox-test';
 
@@ -28,7 +28,11 @@ export const startLocalStack = async (now = '2026-03-02T14:00:00Z') => {
     tableCounter += 1;
     const names = { accounts: `accounts-${tableCounter}`, audit: `audit-${tableCounter}` };
     await createTables(dynamoClient, names);
-    return new DynamoAccountStore({ client: dynamoClient, accountsTable: names.accounts, auditTable: names.audit });
+    return new DynamoAccountStore({
+      client: dynamoClient,
+      accountsTable: names.accounts,
+      auditTable: names.audit,
+    });
   };
   await s3.createBucket(BUCKET);
   return {

@@ -18,11 +18,17 @@ export class S3BlobStore implements BlobStore {
   async get(bucket: string, key: string) {
     const response = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!(response.Body instanceof Readable)) throw new Error(`s3://${bucket}/${key} has no readable body`);
-    return { body: response.Body, size: response.ContentLength ?? 0, ...(response.ETag ? { etag: response.ETag } : {}) };
+    return {
+      body: response.Body,
+      size: response.ContentLength ?? 0,
+      ...(response.ETag ? { etag: response.ETag } : {}),
+    };
   }
 
   async put(bucket: string, key: string, body: string | Uint8Array, contentType: string): Promise<void> {
-    await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+    );
   }
 
   async putFile(bucket: string, key: string, path: string, contentType: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Mailer, OutgoingEmail } from '../../ports/mailer';
 
 /** Mailer over SES v2 (`SendEmail`, simple content, UTF-8). */
@@ -20,7 +20,9 @@ export class SesMailer implements Mailer {
               : {}),
           },
         },
-        ...(email.tags ? { EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({ Name, Value })) } : {}),
+        ...(email.tags
+          ? { EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({ Name, Value })) }
+          : {}),
       }),
     );
     if (!response.MessageId) throw new Error('SES accepted the e-mail but returned no message id');

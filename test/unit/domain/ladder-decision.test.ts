@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Account } from '../../../shared/domain/account';
 import { decideNextStep, type LadderDecision } from '../../../shared/domain/ladder';
 import { acme, anAccountInCycle } from '../../support/builders';
-import type { Account } from '../../../shared/domain/account';
 
 const decide = (account: Account, now: string, cycleId = account.cycle?.cycleId ?? 'none'): LadderDecision =>
   decideNextStep({
@@ -19,7 +19,12 @@ const MIDMORNING_NY = '2026-03-03T15:00:00Z';
 describe('decideNextStep', () => {
   it('sends the first rung once the account is past its days-past-due threshold', () => {
     const account = anAccountInCycle('2026-03-02T11:00:00Z');
-    expect(decide(account, MIDMORNING_NY)).toMatchObject({ action: 'send', rung: 0, rungId: 'reminder', policyVersion: 1 });
+    expect(decide(account, MIDMORNING_NY)).toMatchObject({
+      action: 'send',
+      rung: 0,
+      rungId: 'reminder',
+      policyVersion: 1,
+    });
   });
 
   it('waits for the contact window in the debtor zone instead of sending at night', () => {
@@ -42,7 +47,12 @@ describe('decideNextStep', () => {
     const base = anAccountInCycle('2026-03-02T11:00:00Z');
     const account: Account = {
       ...base,
-      cycle: { ...base.cycle!, rung: 0, lastNoticeAt: '2026-03-03T15:00:00.000Z', contacts: ['2026-03-03T15:00:00.000Z'] },
+      cycle: {
+        ...base.cycle!,
+        rung: 0,
+        lastNoticeAt: '2026-03-03T15:00:00.000Z',
+        contacts: ['2026-03-03T15:00:00.000Z'],
+      },
     };
     const decision = decide(account, '2026-03-03T16:00:00Z');
     expect(decision.action).toBe('wait');
@@ -55,14 +65,23 @@ describe('decideNextStep', () => {
     const base = anAccountInCycle('2026-03-02T11:00:00Z', { oldestDueDate: '2026-02-01' });
     const account: Account = {
       ...base,
-      cycle: { ...base.cycle!, rung: 0, lastNoticeAt: '2026-03-03T15:00:00.000Z', contacts: ['2026-03-03T15:00:00.000Z'] },
+      cycle: {
+        ...base.cycle!,
+        rung: 0,
+        lastNoticeAt: '2026-03-03T15:00:00.000Z',
+        contacts: ['2026-03-03T15:00:00.000Z'],
+      },
     };
     const decision = decide(account, '2026-03-04T15:00:00Z');
     expect(decision).toMatchObject({ action: 'wait', nextActionAt: '2026-03-08T15:00:00.000Z' });
   });
 
   it('stops as cured when nothing is owed', () => {
-    const account = anAccountInCycle('2026-03-02T11:00:00Z', { balances: {}, oldestDueDate: undefined, openInvoiceCount: 0 });
+    const account = anAccountInCycle('2026-03-02T11:00:00Z', {
+      balances: {},
+      oldestDueDate: undefined,
+      openInvoiceCount: 0,
+    });
     expect(decide(account, MIDMORNING_NY)).toMatchObject({ action: 'stop', outcome: 'cured' });
   });
 
@@ -70,7 +89,10 @@ describe('decideNextStep', () => {
     const account = anAccountInCycle('2026-03-02T11:00:00Z', {
       flags: { disputed: true, ceaseContact: false, emailOptOut: false },
     });
-    expect(decide(account, MIDMORNING_NY)).toMatchObject({ action: 'wait', nextActionAt: '2026-03-04T15:00:00.000Z' });
+    expect(decide(account, MIDMORNING_NY)).toMatchObject({
+      action: 'wait',
+      nextActionAt: '2026-03-04T15:00:00.000Z',
+    });
   });
 
   it('stops every rung after a written request to cease contact', () => {
@@ -90,12 +112,19 @@ describe('decideNextStep', () => {
   it('records a handover rung instead of sending', () => {
     const base = anAccountInCycle('2026-03-02T11:00:00Z', { oldestDueDate: '2026-01-01' });
     const account: Account = { ...base, cycle: { ...base.cycle!, rung: 3 } };
-    expect(decide(account, MIDMORNING_NY)).toMatchObject({ action: 'record', rungId: 'agency-handover', outcome: 'reached' });
+    expect(decide(account, MIDMORNING_NY)).toMatchObject({
+      action: 'record',
+      rungId: 'agency-handover',
+      outcome: 'reached',
+    });
   });
 
   it('stops when the execution belongs to an earlier cycle', () => {
     const account = anAccountInCycle('2026-03-02T11:00:00Z');
-    expect(decide(account, MIDMORNING_NY, 'c0-2025-01-01')).toMatchObject({ action: 'stop', outcome: 'ended' });
+    expect(decide(account, MIDMORNING_NY, 'c0-2025-01-01')).toMatchObject({
+      action: 'stop',
+      outcome: 'ended',
+    });
   });
 
   it('respects the contact cap over a rolling window', () => {

@@ -21,13 +21,27 @@ const aRow = (overrides: Partial<InvoiceRow> = {}): InvoiceRow => ({
 });
 
 const plan = (rows: InvoiceRow[], existing?: Parameters<typeof planAccountIngest>[0]['existing']) =>
-  planAccountIngest({ tenantId: 'acme', accountId: 'CUST-1', existing, rows, sourceFile: 'inbox/acme/invoices/f.csv', now: NOW });
+  planAccountIngest({
+    tenantId: 'acme',
+    accountId: 'CUST-1',
+    existing,
+    rows,
+    sourceFile: 'inbox/acme/invoices/f.csv',
+    now: NOW,
+  });
 
 describe('planAccountIngest', () => {
   it('opens an account with its invoices, derived balances and one audit entry', () => {
-    const result = plan([aRow(), aRow({ line: 3, invoiceId: 'INV-2', amount: 500, dueDate: '2026-02-15', digest: 'd2' })]);
+    const result = plan([
+      aRow(),
+      aRow({ line: 3, invoiceId: 'INV-2', amount: 500, dueDate: '2026-02-15', digest: 'd2' }),
+    ]);
     expect(result.outcomes.map((o) => o.outcome)).toEqual(['created', 'created']);
-    expect(result.change?.after).toMatchObject({ balances: { USD: 125_500 }, oldestDueDate: '2026-02-15', openInvoiceCount: 2 });
+    expect(result.change?.after).toMatchObject({
+      balances: { USD: 125_500 },
+      oldestDueDate: '2026-02-15',
+      openInvoiceCount: 2,
+    });
     expect(result.change?.invoices).toHaveLength(2);
     expect(result.change?.audit).toHaveLength(1);
     expect(result.change?.audit[0]?.reason).toContain('2 created, account opened');
@@ -47,14 +61,23 @@ describe('planAccountIngest', () => {
     expect(result.change?.invoices[0]).toMatchObject({ amount: 130_000, openAmount: 30_000, status: 'open' });
     expect(result.change?.after.balances).toEqual({ USD: 30_000 });
     expect(result.change?.audit[0]?.data).toMatchObject({
-      updated: [{ invoiceId: 'INV-1', before: { amount: 125_000, openAmount: 25_000 }, after: { amount: 130_000, openAmount: 30_000 } }],
+      updated: [
+        {
+          invoiceId: 'INV-1',
+          before: { amount: 125_000, openAmount: 25_000 },
+          after: { amount: 130_000, openAmount: 30_000 },
+        },
+      ],
       balancesBefore: { USD: 25_000 },
     });
   });
 
   it('closes a cancelled invoice and the account owes nothing more', () => {
     const account = anAccount({ contact: aRow().contact });
-    const result = plan([aRow({ status: 'cancelled', digest: 'digest-3' })], { account, invoices: [anInvoice()] });
+    const result = plan([aRow({ status: 'cancelled', digest: 'digest-3' })], {
+      account,
+      invoices: [anInvoice()],
+    });
     expect(result.outcomes[0]?.outcome).toBe('cancelled');
     expect(result.change?.after.balances).toEqual({});
     expect(result.change?.after.oldestDueDate).toBeUndefined();

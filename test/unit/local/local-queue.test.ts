@@ -26,8 +26,13 @@ describe('LocalQueue', () => {
     });
     expect(result).toEqual({ delivered: 4, deadLettered: 1 });
     expect(seen).toEqual(['poison', 'fine', 'poison', 'poison']);
-    const dlq = (await readFile(join(dir, 'queues', 'invoices-dlq.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
-    expect(dlq).toEqual([expect.objectContaining({ body: 'poison', receiveCount: 3, reason: 'Error: cannot parse the message' })]);
+    const dlq = (await readFile(join(dir, 'queues', 'invoices-dlq.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(dlq).toEqual([
+      expect.objectContaining({ body: 'poison', receiveCount: 3, reason: 'Error: cannot parse the message' }),
+    ]);
     expect(queue.depth).toBe(0);
   });
 
