@@ -75,6 +75,8 @@ export interface FunctionSpec {
   trigger: Trigger;
   timeoutSeconds: number;
   memoryMb: number;
+  /** /tmp size in MiB, when the default 512 is not enough. */
+  ephemeralStorageMb?: number;
   env: readonly EnvKey[];
   grants: Grants;
   /** The AWS SDK v3 packages the handler imports; the bundle benchmark compares against importing only these. */
@@ -103,6 +105,9 @@ export const functionCatalog: readonly FunctionSpec[] = [
     timeoutSeconds: 15 * 60,
     // 1769 MB is one full vCPU: CSV parsing and hashing are CPU-bound.
     memoryMb: 1769,
+    // Ingest spills partitions of valid rows to /tmp (about 3x the file): 1M rows take ~400 MB,
+    // a file at the 512 MiB size limit ~1.6 GB.
+    ephemeralStorageMb: 2048,
     env: [...tableEnv, 'inboxBucket', 'invoicesQueueUrl'],
     grants: {
       accounts: 'readWrite',

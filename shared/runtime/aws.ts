@@ -14,7 +14,8 @@ import { loadBundledTenants } from './tenants';
  */
 export const awsBase = (serviceName: string) => {
   const env = loadEnv(BaseEnv);
-  const dynamo = new DynamoDBClient({});
+  // Adaptive retries back off under throttling instead of failing a large ingest after 3 tries.
+  const dynamo = new DynamoDBClient({ maxAttempts: 10, retryMode: 'adaptive' });
   return {
     clock: systemClock,
     ids: randomIds,

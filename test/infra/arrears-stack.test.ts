@@ -334,6 +334,11 @@ describe('ArrearsStack ingest continuation', () => {
       .map(({ policy }) => resources[policy]!.Properties.Roles.map((role: { Ref: string }) => role.Ref));
     expect(senders).toEqual([[ingestRole]]);
   });
+
+  it('gives ingest-invoices 2 GiB of /tmp for the partitions it spills, and the others the default', () => {
+    expect(functionOf('ingest-invoices')[1].Properties.EphemeralStorage).toEqual({ Size: 2048 });
+    expect(functionOf('aging-scan')[1].Properties.EphemeralStorage).toBeUndefined();
+  });
 });
 
 describe('ArrearsStack escalation ladder', () => {
