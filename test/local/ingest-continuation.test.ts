@@ -10,35 +10,14 @@ import {
   makeHandler,
 } from '../../functions/ingest-invoices/ingest-invoices';
 import { lambdaContext } from '../../infra/local/lambda-context';
-import type { Account, Invoice } from '../../shared/domain/account';
-import { verifyChain } from '../../shared/domain/audit';
 import type { AccountStore } from '../../shared/ports/account-store';
 import type { InvoiceQueue } from '../../shared/ports/invoice-queue';
-import { BUCKET, type LocalStack, startLocalStack } from '../support/local-stack';
+import { BUCKET, endState, type LocalStack, startLocalStack } from '../support/local-stack';
 
 const csv = [...generateInvoiceCsv(1_200, { seed: 11, invoicesPerCustomer: 4 })].join('');
 /** Small partitions, so a small file spans several of them as a large one would. */
 const OPTIONS = { partitionBytes: 30_000 };
 const PARTITIONS = partitionCountFor(Buffer.byteLength(csv), OPTIONS.partitionBytes);
-
-/** What a run leaves behind, without the fields that say when (versions, timestamps). */
-const endState = async (store: AccountStore, tenantId: string) => {
-  const accounts: Account[] = [];
-  for await (const account of store.listAccounts(tenantId)) accounts.push(account);
-  const snapshot: Record<string, unknown> = {};
-  for (const account of accounts.sort((a, b) => (a.accountId < b.accountId ? -1 : 1))) {
-    const invoices = await store.getInvoices(tenantId, account.accountId);
-    snapshot[account.accountId] = {
-      contact: account.contact,
-      balances: account.balances,
-      oldestDueDate: account.oldestDueDate,
-      openInvoiceCount: account.openInvoiceCount,
-      invoices: invoices.map(({ updatedAt: _u, ...invoice }: Invoice) => invoice),
-    };
-    expect(verifyChain(await store.auditTrail(tenantId, account.accountId)).ok).toBe(true);
-  }
-  return snapshot;
-};
 
 const recordingQueue = () => {
   const sent: { bucket: string; key: string }[] = [];
