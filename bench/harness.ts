@@ -73,19 +73,19 @@ export interface ImportTiming {
 }
 
 /**
- * Imports `file` in a fresh Node 22 process and reports how long it took. The child sees only the
- * given environment (plus PATH), so nothing of the parent (loaders, NODE_OPTIONS) leaks in.
+ * Runs a Node process to the end and parses its JSON result: the text from the last `marker`
+ * on, or without one the last line (anything the child printed before is ignored). A non-zero
+ * exit or no JSON rejects with the tail of stderr.
  */
-export const timeImport = (file: string, env: Record<string, string>): Promise<ImportTiming> =>
+export const runJsonChild = <T>(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; label: string; marker?: string },
+): Promise<T> =>
   new Promise((resolvePromise, reject) => {
-    const script = [
-      'const before = performance.now();',
-      'await import(process.argv[1]);',
-      'const after = performance.now();',
-      'process.stdout.write(JSON.stringify({ sinceStartMs: after, importMs: after - before }));',
-    ].join('\n');
-    const child = spawn(node22, ['--input-type=module', '-e', script, pathToFileURL(file).href], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+    const child = spawn(command, args, {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -94,21 +94,39 @@ export const timeImport = (file: string, env: Record<string, string>): Promise<I
       stdout += chunk;
     });
     child.stderr.on('data', (chunk) => {
-      stderr += chunk;
+      stderr = (stderr + chunk).slice(-8000);
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) {
-        const reason =
-          stderr.split('\n').find((line) => /Error|error:/.test(line)) ?? stderr.trim().split('\n')[0];
-        reject(new Error(`import of ${file} failed (exit ${code}): ${reason ?? 'no output'}`));
+      const at = options.marker ? stdout.lastIndexOf(options.marker) : stdout.trimEnd().lastIndexOf('\n') + 1;
+      if (code !== 0 || at < 0) {
+        const tail = stderr.trim().split('\n').slice(-3).join(' ') || stdout.trim().slice(-200);
+        reject(new Error(`${options.label} failed (exit ${code}): ${tail || 'no output'}`));
         return;
       }
       try {
-        // Anything the module itself printed comes first; the timing is the last line.
-        resolvePromise(JSON.parse(stdout.slice(stdout.lastIndexOf('{"sinceStartMs"'))) as ImportTiming);
+        resolvePromise(JSON.parse(stdout.slice(at)) as T);
       } catch {
-        reject(new Error(`no timing from ${file}: ${stdout.slice(-200)}`));
+        reject(new Error(`${options.label} printed no JSON result: ${stdout.slice(-200)}`));
       }
     });
   });
+
+/** Imports `file` in a fresh Node 22 process and reports how long it took. */
+export const timeImport = (file: string, env: Record<string, string>): Promise<ImportTiming> =>
+  runJsonChild<ImportTiming>(
+    node22,
+    [
+      '--input-type=module',
+      '-e',
+      [
+        'const before = performance.now();',
+        'await import(process.argv[1]);',
+        'const after = performance.now();',
+        'process.stdout.write(JSON.stringify({ sinceStartMs: after, importMs: after - before }));',
+      ].join('\n'),
+      pathToFileURL(file).href,
+    ],
+    // The child sees only the given environment (plus PATH): no loaders or NODE_OPTIONS leak in.
+    { env: { PATH: process.env.PATH ?? '', ...env }, label: `import of ${file}`, marker: '{"sinceStartMs"' },
+  );

@@ -31,7 +31,6 @@
  * ARREARS_BENCH_CHILD_HEAP_MB caps the heap of the ingest processes, which shows the memory the
  * ingest really needs (it fails with an out-of-memory error if the cap is too small).
  */
-import { spawn } from 'node:child_process';
 import { createReadStream, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,7 +45,7 @@ import { createTables } from '../shared/adapters/dynamo/table-bootstrap';
 import { S3BlobStore } from '../shared/adapters/s3/s3-blob-store';
 import { keys } from '../shared/tables';
 import { ensureInvoiceFile, generateInvoiceCsv, INVOICE_HEADER } from './generate-invoices';
-import { type BenchContext, defineBench, formatTable } from './harness';
+import { type BenchContext, defineBench, formatTable, runJsonChild } from './harness';
 import type { ChildResult, ChildTask } from './ingest-load.child';
 
 export const TARGET_RATIO = 0.3;
@@ -126,40 +125,20 @@ const childHeapMb = (): number | undefined => {
   return value;
 };
 
-const runChild = (context: BenchContext, task: ChildTask): Promise<ChildResult> =>
-  new Promise((resolvePromise, reject) => {
-    const heap = childHeapMb();
-    const child = spawn(
-      context.node,
-      [
-        ...(heap ? [`--max-old-space-size=${heap}`] : []),
-        '--import',
-        'tsx',
-        join(context.root, 'bench', 'ingest-load.child.ts'),
-        JSON.stringify(task),
-      ],
-      { cwd: context.root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr = (stderr + chunk).slice(-8000);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = stdout.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) {
-        reject(
-          new Error(`ingest child (${task.mode}) failed (exit ${code}): ${stderr.trim() || stdout.trim()}`),
-        );
-        return;
-      }
-      resolvePromise(JSON.parse(line) as ChildResult);
-    });
-  });
+const runChild = (context: BenchContext, task: ChildTask): Promise<ChildResult> => {
+  const heap = childHeapMb();
+  return runJsonChild<ChildResult>(
+    context.node,
+    [
+      ...(heap ? [`--max-old-space-size=${heap}`] : []),
+      '--import',
+      'tsx',
+      join(context.root, 'bench', 'ingest-load.child.ts'),
+      JSON.stringify(task),
+    ],
+    { cwd: context.root, label: `ingest child (${task.mode})` },
+  );
+};
 
 const perSecond = (rows: number, ms: number) => Math.round(rows / (ms / 1000));
 const seconds = (ms: number) => Number((ms / 1000).toFixed(1));

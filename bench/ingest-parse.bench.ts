@@ -11,7 +11,6 @@
  *
  *   npm run bench -- ingest-parse
  */
-import { spawn } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse';
@@ -19,7 +18,7 @@ import { inferSchema, initParser } from 'udsv';
 import { CsvTokenizer } from '../shared/ingest/csv-tokenizer';
 import { parseInvoiceFile } from '../shared/ingest/parse-invoice-file';
 import { ensureInvoiceFile } from './generate-invoices';
-import { defineBench, formatTable, median } from './harness';
+import { defineBench, formatTable, median, runJsonChild } from './harness';
 
 export const ROWS = 1_000_000;
 export const RUNS = 3;
@@ -114,30 +113,19 @@ const measure = async (kind: Kind, file: string): Promise<Measurement> => {
 };
 
 const runChild = (node: string, kind: Kind, file: string): Promise<Measurement> =>
-  new Promise((resolve, reject) => {
-    const flags = kind === 'pipeline-capped' ? [`--max-old-space-size=${CAPPED_HEAP_MB}`] : [];
-    const child = spawn(
-      node,
-      [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--measure', kind, file],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        reject(new Error(`${kind} failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
-      else resolve(JSON.parse(stdout.slice(stdout.lastIndexOf('{"kind"'))) as Measurement);
-    });
-  });
+  runJsonChild<Measurement>(
+    node,
+    [
+      ...(kind === 'pipeline-capped' ? [`--max-old-space-size=${CAPPED_HEAP_MB}`] : []),
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--measure',
+      kind,
+      file,
+    ],
+    { label: kind, marker: '{"kind"' },
+  );
 
 export default defineBench({
   description: `invoice file parsing: full pipeline vs bare csv-parse and udsv on ${ROWS.toLocaleString('en')} rows`,
