@@ -18,7 +18,7 @@ import {
 } from '../../shared/ingest';
 import type { InvoiceQueue } from '../../shared/ports/invoice-queue';
 import type { Deps } from '../../shared/runtime/deps';
-import { addOutcome, applyUnits, emptyOutcome } from './apply-rows';
+import { AccountReadPolicy, addOutcome, applyUnits, emptyOutcome } from './apply-rows';
 import { checkpointKeyFor, IngestCheckpoint } from './checkpoint';
 import { CustomerPartitions, partitionCountFor, unitsOf } from './customer-partitions';
 import { IngestMessage } from './schema';
@@ -49,6 +49,13 @@ export interface IngestOptions {
   unitAccounts?: number;
   /** Units in flight at once (default 3): one's reads overlap another's writes. */
   unitConcurrency?: number;
+  /**
+   * Accounts are no longer read before planning while at most this share of the recent ones
+   * existed (default 0.01; 0 always reads, 1 never reads once warmed up). See AccountReadPolicy.
+   */
+  skipReadsBelow?: number;
+  /** Accounts read before reads may be skipped (default 512). */
+  readWarmUpAccounts?: number;
 }
 
 const UNIT_ACCOUNTS = 128;
@@ -279,6 +286,7 @@ const runIngest = async (
           sourceFile: object.key,
           now: () => deps.clock.now(),
           concurrency: options.unitConcurrency ?? UNIT_CONCURRENCY,
+          reads: new AccountReadPolicy(options.skipReadsBelow, options.readWarmUpAccounts),
         }),
       );
       if (budget && stoppedAt !== undefined) {

@@ -12,7 +12,10 @@ import { makeHandler as makeIngestInvoices } from '../../functions/ingest-invoic
 import { makeHandler as makeLadderEvaluate } from '../../functions/ladder-evaluate/ladder-evaluate';
 import { makeHandler as makeReconcilePayments } from '../../functions/reconcile-payments/reconcile-payments';
 import { makeHandler as makeSendNotice } from '../../functions/send-notice/send-notice';
-import { DynamoAccountStore } from '../../shared/adapters/dynamo/dynamo-account-store';
+import {
+  DynamoAccountStore,
+  LOCAL_TRANSACTIONS_IN_FLIGHT,
+} from '../../shared/adapters/dynamo/dynamo-account-store';
 import { DynamoEventLedger } from '../../shared/adapters/dynamo/dynamo-event-ledger';
 import { createTables } from '../../shared/adapters/dynamo/table-bootstrap';
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store';
@@ -107,6 +110,7 @@ export class LocalRuntime {
         client: clients.dynamo,
         accountsTable: LOCAL_RESOURCES.accountsTable,
         auditTable: LOCAL_RESOURCES.auditTable,
+        writeConcurrency: LOCAL_TRANSACTIONS_IN_FLIGHT,
       }),
       blobs: new S3BlobStore(clients.s3),
       mailer: new SesMailer(clients.ses),

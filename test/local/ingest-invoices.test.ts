@@ -62,6 +62,38 @@ describe('ingest-invoices against DynamoDB Local and local S3', () => {
     expect(await endState(crashing, 'globex')).toEqual(await endState(clean, 'globex'));
   });
 
+  it('updates known accounts alike whether they were read first or found by a failed "new account" condition', async () => {
+    const first = generated(400);
+    // The same rows with every amount changed: each row updates an invoice of a known account.
+    const [header, ...rows] = first.trimEnd().split('\r\n');
+    const second = `${[header, ...rows.map((row) => row.replace(/,(-?[0-9.]+),(\d{4}-)/, ',100,$2'))].join('\r\n')}\r\n`;
+    await stack.blobs.put(BUCKET, 'inbox/globex/invoices/first.csv', first, 'text/csv');
+    await stack.blobs.put(BUCKET, 'inbox/globex/invoices/second.csv', second, 'text/csv');
+
+    const run = async (options: Parameters<typeof ingestInvoiceFile>[2]) => {
+      const store = await stack.freshStore();
+      await ingestInvoiceFile(depsWith(store), { bucket: BUCKET, key: 'inbox/globex/invoices/first.csv' });
+      const receipt = await ingestInvoiceFile(
+        depsWith(store),
+        { bucket: BUCKET, key: 'inbox/globex/invoices/second.csv' },
+        options,
+      );
+      return { receipt, state: await endState(store, 'globex') };
+    };
+    const reading = await run({ skipReadsBelow: 0 });
+    const skipping = await run({ skipReadsBelow: 1, readWarmUpAccounts: 0 });
+
+    expect(reading.receipt).toMatchObject({ rowsRead: 400, applied: 400, rejected: 0 });
+    expect(skipping.receipt).toMatchObject({ applied: 400, rejected: 0, totals: reading.receipt.totals });
+    expect(skipping.state).toEqual(reading.state);
+    const amounts = Object.values(skipping.state).flatMap((account) =>
+      (account as { invoices: { amount: number; currency: string }[] }).invoices.map((invoice) =>
+        invoice.currency === 'JPY' ? invoice.amount : invoice.amount / 100,
+      ),
+    );
+    expect(new Set(amounts)).toEqual(new Set([100]));
+  });
+
   it('treats a redelivered event as the duplicate it is and changes nothing', async () => {
     const store = await stack.freshStore();
     const key = 'inbox/globex/invoices/small.csv';

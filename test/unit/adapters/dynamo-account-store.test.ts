@@ -465,6 +465,30 @@ describe('DynamoAccountStore.commitMany', () => {
     );
   });
 
+  it('shares writeConcurrency between concurrent calls: the store never has more transactions in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    ddb.on(TransactWriteCommand).callsFake(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await sleep(5);
+      inFlight -= 1;
+      return {};
+    });
+    const shared = storeWith(2);
+    const calls = [0, 1, 2].map((call) =>
+      shared.commitMany(Array.from({ length: 100 }, (_, i) => changeOf(`C-${call}-${i}`))),
+    );
+    const single = shared.commit(changeOf('C-single'));
+
+    const results = await Promise.all(calls);
+    await single;
+
+    expect(transactInputs()).toHaveLength(3 * 4 + 1);
+    expect(most).toBe(2);
+    expect(results.map((result) => result.committed.length)).toEqual([100, 100, 100]);
+  });
+
   it("starts the transaction with an account's later change only once the one with its earlier change has ended", async () => {
     const events: string[] = [];
     ddb.on(TransactWriteCommand).callsFake(async (input: TransactWriteCommandInput) => {

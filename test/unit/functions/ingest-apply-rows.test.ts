@@ -1,5 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type ApplyStore, applyBatch, applyUnits } from '../../../functions/ingest-invoices/apply-rows';
+import {
+  AccountReadPolicy,
+  type ApplyStore,
+  applyBatch,
+  applyUnits,
+} from '../../../functions/ingest-invoices/apply-rows';
 import type { Account } from '../../../shared/domain/account';
 import type { AccountRows, InvoiceRow } from '../../../shared/ingest';
 import type { AccountChange, AccountWithInvoices } from '../../../shared/ports/account-store';
@@ -20,7 +25,6 @@ const aRow = (overrides: Partial<InvoiceRow> = {}): InvoiceRow => ({
   issueDate: '2026-02-01',
   dueDate: '2026-03-01',
   referenceStructured: false,
-  digest: 'd-1',
   ...overrides,
 });
 
@@ -30,7 +34,11 @@ const groupOf = (customerId: string, rows: InvoiceRow[]): AccountRows => ({
   rows,
 });
 
-/** A store in memory: commits land (versions count up) unless `conflictOnce` names the account. */
+/**
+ * A store in memory: a commit lands (versions count up) when the account is as the change read it
+ * (absent for a new one), as the DynamoDB conditions have it; `conflictOnce` makes an account
+ * change under the commit once.
+ */
 const memoryStore = (initial: AccountWithInvoices[] = [], conflictOnce = new Set<string>()) => {
   const accounts = new Map(initial.map((entry) => [entry.account.accountId, entry]));
   const store = {
@@ -62,6 +70,10 @@ const memoryStore = (initial: AccountWithInvoices[] = [], conflictOnce = new Set
             ...current,
             account: { ...current.account, version: current.account.version + 1 },
           });
+          conflicts.push(change);
+          continue;
+        }
+        if (accounts.get(id)?.account.version !== change.before?.version) {
           conflicts.push(change);
           continue;
         }
@@ -212,5 +224,82 @@ describe('applyUnits', () => {
 
     expect(calls).toBe(2);
     expect([...accounts.keys()]).toEqual(['C-0']);
+  });
+});
+
+describe('AccountReadPolicy', () => {
+  it('reads until the warm-up is done, then skips while almost no account existed', () => {
+    const policy = new AccountReadPolicy(0.01, 300);
+    expect(policy.skipReads).toBe(false);
+    policy.record(128, 0);
+    policy.record(128, 0);
+    expect(policy.skipReads).toBe(false);
+    policy.record(128, 1);
+    expect(policy.skipReads).toBe(true);
+  });
+
+  it('reads again once known accounts show up, and never skips with a share of 0', () => {
+    const policy = new AccountReadPolicy(0.01, 100);
+    for (let unit = 0; unit < 5; unit++) policy.record(128, 0);
+    expect(policy.skipReads).toBe(true);
+    policy.record(128, 20);
+    expect(policy.skipReads).toBe(false);
+
+    const always = new AccountReadPolicy(0, 0);
+    always.record(128, 0);
+    expect(always.skipReads).toBe(false);
+  });
+});
+
+describe('applyBatch without reading first', () => {
+  const skipping = () => {
+    const policy = new AccountReadPolicy(1, 0);
+    expect(policy.skipReads).toBe(true);
+    return policy;
+  };
+
+  it('plans new accounts without a read; a known one fails as new, is read and updated, never overwritten', async () => {
+    const known = anAccount({ accountId: 'C-1', balances: { USD: 5_000 }, openInvoiceCount: 1, version: 3 });
+    const { store, accounts } = memoryStore([
+      {
+        account: known,
+        invoices: [
+          anInvoice({
+            accountId: 'C-1',
+            invoiceId: 'OLD-1',
+            amount: 5_000,
+            openAmount: 5_000,
+            currency: 'USD',
+          }),
+        ],
+      },
+    ]);
+    const reads = skipping();
+    const spy = vi.spyOn(reads, 'record');
+
+    const outcome = await applyBatch(store, {
+      tenantId: 'acme',
+      sourceFile: FILE,
+      now: NOW,
+      reads,
+      accounts: [
+        groupOf('C-1', [aRow({ customerId: 'C-1', invoiceId: 'INV-1' })]),
+        groupOf('C-2', [aRow({ customerId: 'C-2', invoiceId: 'INV-2', line: 3 })]),
+      ],
+    });
+
+    expect(store.getAccounts).not.toHaveBeenCalled();
+    expect(store.getAccountsWithInvoices).toHaveBeenCalledWith('acme', ['C-1']);
+    expect(outcome).toMatchObject({ applied: 2, created: 2, rejects: [] });
+    expect(accounts.get('C-1')!.account.version).toBe(4);
+    expect(
+      accounts
+        .get('C-1')!
+        .invoices.map((invoice) => invoice.invoiceId)
+        .sort(),
+    ).toEqual(['INV-1', 'OLD-1']);
+    expect(accounts.get('C-1')!.account.balances).toEqual({ USD: 15_000 });
+    expect(accounts.get('C-2')!.account.version).toBe(1);
+    expect(spy).toHaveBeenCalledWith(2, 1);
   });
 });
