@@ -16,7 +16,7 @@
  *    invoices.ts, customers drawn at random over the whole file, tenant `globex` whose columns
  *    are ours).
  * 2. Bare load: every row as one plain item (its CSV fields, keyed like an invoice), 25 per
- *    BatchWriteItem. A short run at 4, 8 and 16 requests in flight (which also warms the JVM)
+ *    BatchWriteItem. A short run at 4, 8, 16 and 32 requests in flight (which also warms the JVM)
  *    picks the fastest; the whole file is then loaded at that setting into a fresh table. The
  *    rows are parsed before the clock starts, so the baseline pays for writes only.
  * 3. End to end: the file is put into the local S3 and `ingestInvoiceFile` runs in a child
@@ -180,7 +180,7 @@ export default defineBench({
       const records = recordsOf(rows, perCustomer);
       if (records.length !== rows) throw new Error(`generated ${records.length} records, expected ${rows}`);
       const calibration: [number, number][] = [];
-      for (const inFlight of [4, 8, 16]) {
+      for (const inFlight of [4, 8, 16, 32]) {
         const tables = await freshTables();
         const sample = records.slice(0, Math.min(CALIBRATION_ROWS, rows));
         calibration.push([
