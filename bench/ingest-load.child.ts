@@ -10,12 +10,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type IngestOptions, ingestInvoiceFile } from '../functions/ingest-invoices/ingest-invoices';
-import { localDynamoDbClientConfig } from '../infra/local/servers/dynamodb-local';
-import { localS3ClientConfig } from '../infra/local/servers/s3-local';
 import {
-  DynamoAccountStore,
-  LOCAL_TRANSACTIONS_IN_FLIGHT,
-} from '../shared/adapters/dynamo/dynamo-account-store';
+  DYNAMODB_LOCAL_TRANSACTIONS_IN_FLIGHT,
+  localDynamoDbClientConfig,
+} from '../infra/local/servers/dynamodb-local';
+import { localS3ClientConfig } from '../infra/local/servers/s3-local';
+import { DynamoAccountStore } from '../shared/adapters/dynamo/dynamo-account-store';
 import { S3BlobStore } from '../shared/adapters/s3/s3-blob-store';
 import type { Account } from '../shared/domain/account';
 import type { FileMarker } from '../shared/domain/ingest-file/file-marker';
@@ -88,7 +88,7 @@ const store: AccountStore = dynamo
       accountsTable: task.tables!.accounts,
       auditTable: task.tables!.audit,
       // As the local runtime does: DynamoDB Local serialises transactions.
-      writeConcurrency: task.writeConcurrency ?? LOCAL_TRANSACTIONS_IN_FLIGHT,
+      writeConcurrency: task.writeConcurrency ?? DYNAMODB_LOCAL_TRANSACTIONS_IN_FLIGHT,
     })
   : noStore();
 

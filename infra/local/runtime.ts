@@ -12,10 +12,7 @@ import { makeHandler as makeIngestInvoices } from '../../functions/ingest-invoic
 import { makeHandler as makeLadderEvaluate } from '../../functions/ladder-evaluate/ladder-evaluate';
 import { makeHandler as makeReconcilePayments } from '../../functions/reconcile-payments/reconcile-payments';
 import { makeHandler as makeSendNotice } from '../../functions/send-notice/send-notice';
-import {
-  DynamoAccountStore,
-  LOCAL_TRANSACTIONS_IN_FLIGHT,
-} from '../../shared/adapters/dynamo/dynamo-account-store';
+import { DynamoAccountStore } from '../../shared/adapters/dynamo/dynamo-account-store';
 import { DynamoEventLedger } from '../../shared/adapters/dynamo/dynamo-event-ledger';
 import { createTables } from '../../shared/adapters/dynamo/table-bootstrap';
 import { S3BlobStore } from '../../shared/adapters/s3/s3-blob-store';
@@ -28,7 +25,12 @@ import { createLogger } from '../../shared/runtime/logger';
 import { loadBundledTenants } from '../../shared/runtime/tenants';
 import { lambdaContext } from './lambda-context';
 import { LocalQueue } from './local-queue';
-import { type DynamoDbLocal, localDynamoDbClientConfig, startDynamoDbLocal } from './servers/dynamodb-local';
+import {
+  DYNAMODB_LOCAL_TRANSACTIONS_IN_FLIGHT,
+  type DynamoDbLocal,
+  localDynamoDbClientConfig,
+  startDynamoDbLocal,
+} from './servers/dynamodb-local';
 import { localS3ClientConfig, type S3Local, startS3Local } from './servers/s3-local';
 import { localSesClientConfig, type SesLocal, startSesLocal } from './servers/ses-local';
 import { LocalWorkflow, openLadderRunner } from './state-machine/ladder-runner';
@@ -110,7 +112,7 @@ export class LocalRuntime {
         client: clients.dynamo,
         accountsTable: LOCAL_RESOURCES.accountsTable,
         auditTable: LOCAL_RESOURCES.auditTable,
-        writeConcurrency: LOCAL_TRANSACTIONS_IN_FLIGHT,
+        writeConcurrency: DYNAMODB_LOCAL_TRANSACTIONS_IN_FLIGHT,
       }),
       blobs: new S3BlobStore(clients.s3),
       mailer: new SesMailer(clients.ses),

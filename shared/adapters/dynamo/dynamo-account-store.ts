@@ -66,9 +66,8 @@ export interface DynamoAccountStoreOptions {
    * the ingest's 3 units of accounts applied side by side can keep 4 each in flight). A store
    * is shared by everything one function instance does, so this bounds what it asks of the table
    * however many batches run side by side. DynamoDB runs transactions on different items in
-   * parallel; DynamoDB Local runs them one after another, and there more in flight only adds
-   * contention (measured: ~2,800 items/s with one in flight, ~2,000 with four), so the local
-   * runtime uses 1 ({@link LOCAL_TRANSACTIONS_IN_FLIGHT}).
+   * parallel; DynamoDB Local runs them one after another, so the local runtime uses 1
+   * (`DYNAMODB_LOCAL_TRANSACTIONS_IN_FLIGHT` in infra/local/servers/dynamodb-local.ts says why).
    */
   writeConcurrency?: number;
   /**
@@ -83,9 +82,6 @@ export interface DynamoAccountStoreOptions {
    */
   batchGetAttempts?: number;
 }
-
-/** Transactions in flight against DynamoDB Local, which serialises them (see `writeConcurrency`). */
-export const LOCAL_TRANSACTIONS_IN_FLIGHT = 1;
 
 /** DynamoDB's limit of keys in one BatchGetItem. */
 export const MAX_BATCH_GET_KEYS = 100;
