@@ -1,19 +1,34 @@
 /**
  * Bundle size and cold import time of every function, against a bundle of only the AWS SDK clients
  * it uses. Both are built with the stack's own esbuild options (infra/constructs/lambda-bundle.ts)
- * and imported in fresh Node 22 processes with the deployed NODE_OPTIONS, N times each,
- * interleaved; the table reports medians. A ratio above 1.2 means the function's own code and
+ * and imported in fresh Node 22 processes with the deployed NODE_OPTIONS.
+ *
+ * Method, so that a busy neighbour on a shared machine moves the verdict as little as possible:
+ * each bundle is imported once untimed (file cache), then RUNS rounds each import both, the order
+ * alternating from round to round. The ratio is the median over rounds of the function's time
+ * divided by the SDK-only time of the same round (back to back, so a slow moment hits both), with
+ * the 25th-75th percentile of those ratios beside it. CPU time (user + system) is printed too: on a
+ * shared machine it is the steadier figure. A ratio above 1.2 means the function's own code and
  * dependencies cost more than a fifth on top of the SDK at every cold start: worth a look.
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { esbuildOptions, LAMBDA_NODE_OPTIONS, lambdaBundle } from '../infra/constructs/lambda-bundle';
 import { type FunctionSpec, functionCatalog, functionEntry } from '../infra/functions';
 import { EnvNames } from '../shared/config';
-import { type BenchContext, defineBench, formatTable, median, timeImport } from './harness';
+import {
+  type BenchContext,
+  defineBench,
+  formatTable,
+  type ImportTiming,
+  median,
+  quantile,
+  timeImport,
+} from './harness';
 
-export const RUNS = 5;
+export const RUNS = 21;
 export const RATIO_LIMIT = 1.2;
 
 /** How a handler constructs each client at cold start; the baseline does the same, nothing more. */
@@ -123,10 +138,20 @@ interface Row {
   sdkMs: number;
   handlerImportMs: number;
   sdkImportMs: number;
+  /** Median over rounds of handler / SDK only, start to imported. */
   ratio: number;
+  ratioP25: number;
+  ratioP75: number;
+  /** The same by CPU time. */
+  cpuRatio: number;
   largestNonSdk: string;
   note: string;
+  runs: { handler: ImportTiming[]; sdk: ImportTiming[] };
 }
+
+/** Per round, `a` over `b`: the two were measured back to back. */
+const pairedRatios = (a: readonly number[], b: readonly number[]) =>
+  a.map((value, round) => value / b[round]!);
 
 const measure = async (context: BenchContext, spec: FunctionSpec): Promise<Row | string> => {
   const entry = functionEntry(spec.name);
@@ -141,32 +166,63 @@ const measure = async (context: BenchContext, spec: FunctionSpec): Promise<Row |
   const sdkBundle = await bundle(sdkEntry, join(dir, 'sdk-only'));
 
   const env = lambdaLikeEnv(spec);
-  const handlerRuns = [];
-  const sdkRuns = [];
-  // Interleaved, so a slower moment of the machine hits both sides alike.
+  const handlerFile = join(dir, 'handler', lambdaBundle.outfile);
+  const sdkFile = join(dir, 'sdk-only', lambdaBundle.outfile);
+  // Untimed: the first read of a fresh bundle and its map comes from disk, every later one from
+  // the page cache, as on Lambda where the code is on local storage before the runtime starts.
+  await timeImport(handlerFile, env);
+  await timeImport(sdkFile, env);
+  const handlerRuns: ImportTiming[] = [];
+  const sdkRuns: ImportTiming[] = [];
   for (let run = 0; run < RUNS; run += 1) {
-    handlerRuns.push(await timeImport(join(dir, 'handler', lambdaBundle.outfile), env));
-    sdkRuns.push(await timeImport(join(dir, 'sdk-only', lambdaBundle.outfile), env));
+    // Alternating order, so neither side is always the one after a pause or a busy moment.
+    if (run % 2 === 0) {
+      handlerRuns.push(await timeImport(handlerFile, env));
+      sdkRuns.push(await timeImport(sdkFile, env));
+    } else {
+      sdkRuns.push(await timeImport(sdkFile, env));
+      handlerRuns.push(await timeImport(handlerFile, env));
+    }
   }
-  const handlerMs = median(handlerRuns.map((timing) => timing.sinceStartMs));
-  const sdkMs = median(sdkRuns.map((timing) => timing.sinceStartMs));
+  const sinceStart = (runs: ImportTiming[]) => runs.map((timing) => timing.sinceStartMs);
+  const ratios = pairedRatios(sinceStart(handlerRuns), sinceStart(sdkRuns));
+  const cpu = (runs: ImportTiming[]) => runs.map((timing) => timing.cpuMs);
   return {
     name: spec.name,
     bundleBytes: handlerBundle.bytes,
     sdkBytes: sdkBundle.bytes,
     largestNonSdk: largestNonSdk(handlerBundle.sources),
-    handlerMs,
-    sdkMs,
+    handlerMs: median(sinceStart(handlerRuns)),
+    sdkMs: median(sinceStart(sdkRuns)),
     handlerImportMs: median(handlerRuns.map((timing) => timing.importMs)),
     sdkImportMs: median(sdkRuns.map((timing) => timing.importMs)),
-    ratio: handlerMs / sdkMs,
+    ratio: median(ratios),
+    ratioP25: quantile(ratios, 0.25),
+    ratioP75: quantile(ratios, 0.75),
+    cpuRatio: median(pairedRatios(cpu(handlerRuns), cpu(sdkRuns))),
     note: missing.length ? `baseline without ${missing.join(', ')} (not installed)` : '',
+    runs: { handler: handlerRuns, sdk: sdkRuns },
   };
 };
 
+/**
+ * A warning when other work competes for the cores: wall-clock ratios then scatter, CPU ratios
+ * much less. `ownLoad` is what this benchmark itself adds to the 1-minute load average (one child
+ * at a time), so the check after the runs does not blame the benchmark on the neighbours.
+ */
+const busyMachine = (ownLoad: number): string | undefined => {
+  const [load = 0] = loadavg();
+  const cores = availableParallelism();
+  return load - ownLoad > cores / 2
+    ? `machine busy (load ${load.toFixed(1)} on ${cores} cores): wall-clock ratios are noisy, the CPU ratio is steadier`
+    : undefined;
+};
+
 export default defineBench({
-  description: `bundle bytes and cold import time of each function vs. only its SDK clients (median of ${RUNS})`,
+  description: `bundle bytes and cold import time of each function vs. only its SDK clients (median of ${RUNS} paired rounds)`,
   run: async (context) => {
+    const busyBefore = busyMachine(0);
+    if (busyBefore) context.log(`before: ${busyBefore}`);
     const rows: Row[] = [];
     for (const spec of functionCatalog) {
       try {
@@ -194,6 +250,8 @@ export default defineBench({
           'import alone (ms)',
           'SDK only alone (ms)',
           'ratio',
+          'ratio p25-p75',
+          'CPU ratio',
           'flag',
         ],
         rows.map((row) => [
@@ -205,6 +263,8 @@ export default defineBench({
           ms(row.handlerImportMs),
           ms(row.sdkImportMs),
           Number(row.ratio.toFixed(2)),
+          `${row.ratioP25.toFixed(2)}-${row.ratioP75.toFixed(2)}`,
+          Number(row.cpuRatio.toFixed(2)),
           row.ratio > RATIO_LIMIT ? `> ${RATIO_LIMIT}` : '',
         ]),
       ),
@@ -218,6 +278,8 @@ export default defineBench({
         : `no function above ${RATIO_LIMIT}x its SDK clients`,
     );
     for (const row of flagged) context.log(`  ${row.name}, largest besides the SDK: ${row.largestNonSdk}`);
+    const busyAfter = busyMachine(1);
+    if (busyAfter) context.log(`after: ${busyAfter}`);
     writeFileSync(join(context.outDir, 'results.json'), `${JSON.stringify({ runs: RUNS, rows }, null, 2)}\n`);
   },
 });

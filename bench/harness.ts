@@ -41,6 +41,17 @@ export const median = (values: readonly number[]): number => {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
+/** The q-quantile (0..1) with linear interpolation between neighbours; `quantile(v, 0.5)` is the median. */
+export const quantile = (values: readonly number[], q: number): number => {
+  if (values.length === 0) throw new Error('quantile of no values');
+  if (!(q >= 0 && q <= 1)) throw new Error(`quantile ${q} is not between 0 and 1`);
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const below = Math.floor(at);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (at - below);
+};
+
 /** A plain-text table; numbers right-aligned, everything else left-aligned. */
 export const formatTable = (
   header: readonly string[],
@@ -70,6 +81,11 @@ export interface ImportTiming {
   sinceStartMs: number;
   /** The import alone. */
   importMs: number;
+  /**
+   * CPU time (user + system, all threads) of the process from its start to the end of the import:
+   * what a busy neighbour on a shared machine disturbs least.
+   */
+  cpuMs: number;
 }
 
 /**
@@ -123,7 +139,8 @@ export const timeImport = (file: string, env: Record<string, string>): Promise<I
         'const before = performance.now();',
         'await import(process.argv[1]);',
         'const after = performance.now();',
-        'process.stdout.write(JSON.stringify({ sinceStartMs: after, importMs: after - before }));',
+        'const cpu = process.cpuUsage();',
+        'process.stdout.write(JSON.stringify({ sinceStartMs: after, importMs: after - before, cpuMs: (cpu.user + cpu.system) / 1000 }));',
       ].join('\n'),
       pathToFileURL(file).href,
     ],

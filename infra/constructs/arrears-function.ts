@@ -18,7 +18,9 @@ export const cdkBundling: BundlingOptions = {
   banner: lambdaBundle.banner,
   minify: lambdaBundle.minify,
   sourceMap: lambdaBundle.sourcemap,
+  sourcesContent: lambdaBundle.sourcesContent,
   externalModules: [...lambdaBundle.external],
+  define: { ...lambdaBundle.define },
   // Docker is never an option here: bundling uses the esbuild in node_modules or fails.
   forceDockerBundling: false,
 };

@@ -1,14 +1,22 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArrearsFunction } from '../../infra/constructs/arrears-function';
-import { ESM_REQUIRE_BANNER, esbuildOptions, lambdaBundle } from '../../infra/constructs/lambda-bundle';
+import {
+  bundledTenantRegistryJson,
+  ESM_REQUIRE_BANNER,
+  esbuildOptions,
+  lambdaBundle,
+} from '../../infra/constructs/lambda-bundle';
 import { functionSpec } from '../../infra/functions';
+import { ConfigError } from '../../shared/config';
+import { loadBundledTenants } from '../../shared/runtime/tenants';
 import { cdkContext, FIXTURE_ENTRY } from './synth-arrears';
 
 /**
@@ -18,6 +26,8 @@ import { cdkContext, FIXTURE_ENTRY } from './synth-arrears';
  */
 let cdkBundle: string;
 let apiBundle: string;
+let apiBundleFile: string;
+let apiMetafile: Metafile;
 let cdkAssetDir: string;
 
 beforeAll(async () => {
@@ -36,8 +46,11 @@ beforeAll(async () => {
   cdkBundle = readFileSync(join(cdkAssetDir, lambdaBundle.outfile), 'utf8');
 
   const outdir = mkdtempSync(join(tmpdir(), 'arrears-bundle-api-'));
-  await build(esbuildOptions(FIXTURE_ENTRY, outdir));
-  apiBundle = readFileSync(join(outdir, lambdaBundle.outfile), 'utf8');
+  // The metafile is written beside the output; the bundle's bytes are the same with or without it.
+  const result = await build({ ...esbuildOptions(FIXTURE_ENTRY, outdir), metafile: true });
+  apiMetafile = result.metafile;
+  apiBundleFile = join(outdir, lambdaBundle.outfile);
+  apiBundle = readFileSync(apiBundleFile, 'utf8');
 });
 
 describe('lambda bundling', () => {
@@ -51,5 +64,30 @@ describe('lambda bundling', () => {
     expect(cdkBundle).toMatch(/export\s*\{[^}]*as handler\s*\}/);
     expect(cdkBundle.trimEnd().endsWith(`//# sourceMappingURL=${lambdaBundle.outfile}.map`)).toBe(true);
     expect(existsSync(join(cdkAssetDir, `${lambdaBundle.outfile}.map`))).toBe(true);
+  });
+
+  it('carries the tenant registry parsed when it was built, not the raw JSON to parse at cold start', async () => {
+    // The output's inputs: what made it into the bundle (the metafile's own list has all it read).
+    const bundledInputs = Object.values(apiMetafile.outputs).flatMap((output) => Object.keys(output.inputs));
+    expect(bundledInputs).toContain('shared/runtime/tenants.ts');
+    expect(bundledInputs).not.toContain('config/tenants.json');
+    const bundled = (await import(pathToFileURL(apiBundleFile).href)) as {
+      handler: (event: unknown) => Promise<{ tenants: string[] }>;
+    };
+    const { tenants } = await bundled.handler({});
+    expect(tenants).toEqual(
+      loadBundledTenants()
+        .all()
+        .map((tenant) => tenant.tenantId),
+    );
+    expect(tenants.length).toBeGreaterThan(0);
+  });
+
+  it('fails the build on an invalid tenant registry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arrears-tenants-'));
+    const file = join(dir, 'tenants.json');
+    writeFileSync(file, JSON.stringify({ tenants: [{ tenantId: 'acme', name: '' }] }));
+    expect(() => bundledTenantRegistryJson(file)).toThrow(ConfigError);
+    expect(() => bundledTenantRegistryJson(file)).toThrow(/tenants\.json is invalid: tenants\.0\.name/);
   });
 });
