@@ -1,6 +1,6 @@
 /**
  * Invoice file parsing (issue 3, benchmark a): the full pipeline of shared/ingest (decode,
- * tokenize, validate every field, digest, duplicate checks, group per customer) against the bare
+ * tokenize, validate every field, duplicate checks, group per customer) against the bare
  * parse of the same generated 1,000,000-row file by csv-parse (the parser most Node projects use)
  * and by udsv (the fastest streaming CSV parser measured for this issue), plus our tokenizer alone.
  *
@@ -27,7 +27,7 @@ const CHUNK = 64 * 1024;
 /** Heap limit for the "bounded memory" run: what a 512 MB Lambda leaves V8 after the runtime. */
 const CAPPED_HEAP_MB = 256;
 
-const KINDS = ['csv-parse', 'udsv', 'tokenizer', 'pipeline', 'pipeline-worker', 'pipeline-capped'] as const;
+const KINDS = ['csv-parse', 'udsv', 'tokenizer', 'pipeline', 'pipeline-capped'] as const;
 type Kind = (typeof KINDS)[number];
 
 const LABELS: Record<Kind, string> = {
@@ -35,7 +35,6 @@ const LABELS: Record<Kind, string> = {
   udsv: 'udsv, bare parse',
   tokenizer: 'shared/ingest tokenizer, bare parse',
   pipeline: 'full pipeline (parse + validate + group)',
-  'pipeline-worker': 'full pipeline, digests on a worker thread',
   'pipeline-capped': `full pipeline, heap capped at ${CAPPED_HEAP_MB} MB`,
 };
 
@@ -90,10 +89,12 @@ const measure = async (kind: Kind, file: string): Promise<Measurement> => {
     tokenizer.end(sink);
     rows -= 1;
   } else {
-    for await (const event of parseInvoiceFile(
-      { body: stream(), size: statSync(file).size, fileName: 'bench.csv', format: {} },
-      { digests: kind === 'pipeline-worker' ? 'worker' : 'inline' },
-    )) {
+    for await (const event of parseInvoiceFile({
+      body: stream(),
+      size: statSync(file).size,
+      fileName: 'bench.csv',
+      format: {},
+    })) {
       if (event.kind === 'summary') {
         if (event.valid !== ROWS)
           throw new Error(`expected ${ROWS} valid rows, got ${event.valid} (${event.rejected} rejected)`);

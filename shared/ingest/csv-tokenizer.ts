@@ -18,6 +18,13 @@
 export interface CsvSink {
   /** A record and the physical line (1-based) where it starts. `fields` is never empty. */
   record(fields: string[], line: number): void;
+  /**
+   * The same record offered first without cutting it into strings: field k is
+   * `text.slice(starts[k], ends[k])` for k < count (a quoted field without doubled quotes is the
+   * text between its quotes). Return true when taken; false to get it as `record` instead. Only
+   * offered when no field needs unescaping.
+   */
+  fields?(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean;
   /** A record that cannot be read; `excerpt` is its start, for the person who fixes it. */
   invalid(line: number, reason: string, excerpt: string): void;
 }
@@ -45,6 +52,11 @@ export class CsvTokenizer {
   private readonly lineBreak: string;
   private readonly lineBreakCode: number;
   private readonly maxRecordChars: number;
+  /** Field boundaries of the record being read (see `CsvSink.fields`), reused for every record. */
+  private starts = new Int32Array(64);
+  private ends = new Int32Array(64);
+  /** Values of the quoted fields that held doubled quotes, by field (the others are ranges). */
+  private readonly unescaped: (string | undefined)[] = [];
 
   constructor(options: CsvTokenizerOptions) {
     if (options.delimiter.length !== 1) throw new RangeError('the delimiter must be one character');
@@ -56,21 +68,42 @@ export class CsvTokenizer {
   }
 
   write(text: string, sink: CsvSink): void {
-    this.run(this.rest.length > 0 ? this.rest + text : text, false, sink);
+    const rest = this.rest;
+    if (rest.length === 0) {
+      this.run(text, 0, false, sink);
+      return;
+    }
+    this.rest = '';
+    // The record left unfinished by the last text usually ends on the first line of this one:
+    // join just that line to it rather than copying the whole text behind it.
+    const lineEnd = text.indexOf(this.lineBreak);
+    if (lineEnd >= 0) {
+      this.run(rest + text.slice(0, lineEnd + 1), 0, false, sink);
+      if (this.rest.length === 0) {
+        this.run(text, lineEnd + 1, false, sink);
+        return;
+      }
+      // A quoted line break: the record goes on, so join the whole text after all.
+      const unfinished = this.rest;
+      this.rest = '';
+      this.run(unfinished + text.slice(lineEnd + 1), 0, false, sink);
+      return;
+    }
+    this.run(rest + text, 0, false, sink);
   }
 
   end(sink: CsvSink): void {
     const text = this.rest;
     this.rest = '';
-    this.run(text, true, sink);
+    this.run(text, 0, true, sink);
   }
 
-  private run(text: string, final: boolean, sink: CsvSink): void {
+  private run(text: string, start: number, final: boolean, sink: CsvSink): void {
     const n = text.length;
     const lineBreak = this.lineBreak;
-    let pos = 0;
+    let pos = start;
     if (this.skipping) {
-      const end = text.indexOf(lineBreak);
+      const end = text.indexOf(lineBreak, start);
       if (end < 0) {
         this.rest = '';
         return;
@@ -104,7 +137,7 @@ export class CsvTokenizer {
         this.lines++;
         if (end - pos > this.maxRecordChars) {
           sink.invalid(this.lines, this.tooLong(), text.slice(pos, pos + EXCERPT));
-        } else if (end > pos) {
+        } else if (end > pos && !(sink.fields !== undefined && this.offer(text, pos, end, sink))) {
           sink.record(text.slice(pos, end).split(this.delimiter), this.lines);
         }
         pos = lineEnd + 1;
@@ -115,6 +148,25 @@ export class CsvTokenizer {
       pos = next;
     }
     this.rest = pos < n ? text.slice(pos) : '';
+  }
+
+  /** Offers an unquoted record as ranges; false when it was not taken. */
+  private offer(text: string, start: number, end: number, sink: CsvSink): boolean {
+    const delimiter = this.delimiter;
+    let count = 0;
+    let from = start;
+    for (;;) {
+      if (count === this.starts.length) this.widen();
+      const stop = text.indexOf(delimiter, from);
+      this.starts[count] = from;
+      if (stop < 0 || stop >= end) {
+        this.ends[count++] = end;
+        break;
+      }
+      this.ends[count++] = stop;
+      from = stop + 1;
+    }
+    return sink.fields!(text, this.starts, this.ends, count, this.lines);
   }
 
   private tooLong(): string {
@@ -131,18 +183,23 @@ export class CsvTokenizer {
     const delimiterCode = this.delimiterCode;
     const lineBreak = this.lineBreak;
     const crlf = this.lineBreakCode !== CR;
-    const fields: string[] = [];
+    const unescaped = this.unescaped;
+    let count = 0;
+    let escapes = false;
     let embedded = 0;
     let problem: string | undefined;
     let nextBreak = text.indexOf(lineBreak, start);
     if (nextBreak < 0) nextBreak = n;
     let i = start;
     for (;;) {
-      let value: string;
+      if (count === this.starts.length) this.widen();
+      let from: number;
+      let to: number;
+      let value: string | undefined;
       if (text.charCodeAt(i) === QUOTE) {
-        value = '';
-        let j = i + 1;
-        let closed = -1;
+        from = i + 1;
+        to = -1;
+        let j = from;
         for (;;) {
           const quote = text.indexOf('"', j);
           if (quote < 0 || (quote + 1 >= n && !final)) break;
@@ -155,23 +212,23 @@ export class CsvTokenizer {
             nextBreak = text.indexOf(lineBreak, nextBreak + 1);
             if (nextBreak < 0) nextBreak = n;
           }
-          value += text.slice(j, quote);
           if (text.charCodeAt(quote + 1) === QUOTE) {
-            value += '"';
+            value = `${value ?? ''}${text.slice(j, quote)}"`;
             j = quote + 2;
             continue;
           }
-          closed = quote + 1;
+          if (value !== undefined) value += text.slice(j, quote);
+          to = quote;
           break;
         }
-        if (closed < 0) {
+        if (to < 0) {
           if (!final && n - start <= this.maxRecordChars) return -1;
           const reason = final
-            ? `the quote that opens column ${fields.length + 1} is never closed`
-            : `the quote that opens column ${fields.length + 1} is not closed within ${this.maxRecordChars} characters`;
+            ? `the quote that opens column ${count + 1} is never closed`
+            : `the quote that opens column ${count + 1} is not closed within ${this.maxRecordChars} characters`;
           return this.giveUp(text, start, final, reason, sink);
         }
-        i = closed;
+        i = to + 1;
         if (nextBreak < i) {
           nextBreak = text.indexOf(lineBreak, i);
           if (nextBreak < 0) nextBreak = n;
@@ -184,11 +241,11 @@ export class CsvTokenizer {
           i === nextBreak ||
           (after === CR && crlf && (i + 1 === n || i + 1 === nextBreak));
         if (!fieldEnds) {
-          problem ??= `column ${fields.length + 1} has text after its closing quote (inside quotes, write a quote as "")`;
+          // The record is refused whole: no need for the value.
+          problem ??= `column ${count + 1} has text after its closing quote (inside quotes, write a quote as "")`;
           let stop = text.indexOf(delimiter, i);
           if (stop < 0 || stop > nextBreak) stop = nextBreak;
           if (stop === n && !final) return this.incomplete(text, start, final, sink);
-          value += text.slice(i, stop);
           i = stop;
         } else if (after === CR && crlf) {
           i++;
@@ -199,10 +256,14 @@ export class CsvTokenizer {
         if (stop === n && !final) return this.incomplete(text, start, final, sink);
         let end = stop;
         if (crlf && stop === nextBreak && end > i && text.charCodeAt(end - 1) === CR) end--;
-        value = text.slice(i, end);
+        from = i;
+        to = end;
         i = stop;
       }
-      fields.push(value);
+      this.starts[count] = from;
+      this.ends[count] = to;
+      unescaped[count++] = value;
+      if (value !== undefined) escapes = true;
       if (i < n && text.charCodeAt(i) === delimiterCode) {
         i++;
         if (i >= n && !final) return this.incomplete(text, start, final, sink);
@@ -216,8 +277,26 @@ export class CsvTokenizer {
     if (i - start > this.maxRecordChars)
       sink.invalid(line, this.tooLong(), text.slice(start, start + EXCERPT));
     else if (problem) sink.invalid(line, problem, text.slice(start, Math.min(i, start + EXCERPT)));
-    else sink.record(fields, line);
+    else if (
+      escapes ||
+      sink.fields === undefined ||
+      !sink.fields(text, this.starts, this.ends, count, line)
+    ) {
+      const fields: string[] = new Array(count);
+      for (let k = 0; k < count; k++) fields[k] = unescaped[k] ?? text.slice(this.starts[k]!, this.ends[k]!);
+      sink.record(fields, line);
+    }
     return i;
+  }
+
+  /** Room for twice as many field boundaries. */
+  private widen(): void {
+    const starts = new Int32Array(this.starts.length * 2);
+    const ends = new Int32Array(this.ends.length * 2);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    this.starts = starts;
+    this.ends = ends;
   }
 
   private incomplete(text: string, start: number, final: boolean, sink: CsvSink): number {

@@ -1,7 +1,6 @@
 export * from './countries';
 export * from './creditor-reference';
 export * from './csv-tokenizer';
-export * from './digest-worker';
 export * from './format';
 export * from './header';
 export * from './invoice-row';

@@ -23,8 +23,6 @@ export const InvoiceRow = z.object({
   reference: z.optional(z.string().check(z.minLength(1))),
   /** True when `reference` is an ISO 11649 creditor reference with correct check digits. */
   referenceStructured: z.boolean(),
-  /** sha256 (hex) of the row's invoice content in canonical form: the same row again is a no-op. */
-  digest: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });
 export type InvoiceRow = z.infer<typeof InvoiceRow>;
 

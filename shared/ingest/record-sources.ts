@@ -26,6 +26,11 @@ export interface RecordSink {
   header(plan: ColumnPlan): void;
   /** A record; `values[plan.index[k]]` is field k. */
   record(values: readonly (string | undefined)[], line: number): void;
+  /**
+   * A CSV record offered as ranges of the text first (see `CsvSink.fields`): true when taken,
+   * false to get it through `record`.
+   */
+  fields?(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean;
   /** A record that cannot be read at all; it counts as a row read and rejected. */
   invalid(line: number, reason: string, excerpt: string): void;
   /** The file cannot be read: nothing more will come. */
@@ -161,6 +166,14 @@ export class CsvRecordSource implements RecordSource {
     }
     this.plan = verdict.plan;
     this.sink.header(verdict.plan);
+  }
+
+  fields(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean {
+    if (this.done) return true;
+    // The header comes as strings; so does every record when the sink takes no ranges.
+    return this.plan !== undefined && this.sink.fields !== undefined
+      ? this.sink.fields(text, starts, ends, count, line)
+      : false;
   }
 
   invalid(line: number, reason: string, excerpt: string): void {

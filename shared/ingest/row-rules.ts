@@ -1,5 +1,4 @@
-import { hash } from 'node:crypto';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import type { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import type { Contact } from '../domain/account/account';
 import { ExternalId, IsoDate, TimeZone } from '../domain/ids';
 import {
@@ -11,11 +10,12 @@ import {
 } from '../domain/money';
 import type * as z from '../zod';
 import { isCountryCode } from './countries';
-import { readReference } from './creditor-reference';
+import { isCreditorReference, readReference } from './creditor-reference';
 import type { InvoiceField, InvoiceFormat } from './format';
 import type { ColumnPlan } from './header';
 import type { InvoiceRow } from './invoice-row';
-import { startsLikeFormula } from './spreadsheet';
+import { isFormulaStart, startsLikeFormula } from './spreadsheet';
+import { StringTable } from './string-table';
 
 /**
  * Row validation. Every rule has a fast path written for the common case (a row that passes) and
@@ -42,6 +42,8 @@ export interface FieldProblem {
 const SPACES = /\s{2,}|[\t\n\r\f\v\u00a0]/;
 const MAX_NAME = 200;
 const NO_VALUES: readonly string[] = [];
+/** The problems of most contacts: one shared empty list rather than one per customer. */
+const NO_PROBLEMS: readonly FieldProblem[] = Object.freeze([]);
 const MAX_REFERENCE = 140;
 
 /**
@@ -115,11 +117,14 @@ const formulaReason = (value: string): string => {
  * The `ExternalId` rule for a trimmed value, without a regex: 1-128 characters, no `#`, no
  * control character (\p{Cc}). Trimming already removed leading whitespace.
  */
-export const isExternalId = (value: string): boolean => {
-  const length = value.length;
-  if (length === 0 || length > 128) return false;
-  for (let i = 0; i < length; i++) {
-    const code = value.charCodeAt(i);
+export const isExternalId = (value: string): boolean => isExternalIdAt(value, 0, value.length);
+
+/** {@link isExternalId} for `text.slice(start, end)`, without cutting it out. */
+export const isExternalIdAt = (text: string, start: number, end: number): boolean => {
+  const length = end - start;
+  if (length <= 0 || length > 128) return false;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
     if (code === 35 || code < 32 || (code >= 127 && code <= 159)) return false;
   }
   return true;
@@ -156,20 +161,30 @@ export const cleanText = (value: string): string | undefined => {
  * digits, the separator and at most `exponent` decimals, fifteen digits at most. Undefined for
  * anything else, which then goes to `parseAmount` for its verdict and message.
  */
-export const quickAmount = (text: string, exponent: number, separator: number): number | undefined => {
-  const length = text.length;
-  if (length === 0 || length > 16) return undefined;
-  let i = 0;
+export const quickAmount = (text: string, exponent: number, separator: number): number | undefined =>
+  quickAmountAt(text, 0, text.length, exponent, separator);
+
+/** {@link quickAmount} for `text.slice(start, end)`, without cutting it out. */
+export const quickAmountAt = (
+  text: string,
+  start: number,
+  end: number,
+  exponent: number,
+  separator: number,
+): number | undefined => {
+  const length = end - start;
+  if (length <= 0 || length > 16) return undefined;
+  let i = start;
   let negative = false;
-  const first = text.charCodeAt(0);
+  const first = text.charCodeAt(start);
   if (first === 45 || first === 43) {
     negative = first === 45;
-    i = 1;
+    i++;
   }
   let value = 0;
   let digits = 0;
   let decimals = -1;
-  for (; i < length; i++) {
+  for (; i < end; i++) {
     const code = text.charCodeAt(i);
     if (code >= 48 && code <= 57) {
       value = value * 10 + (code - 48);
@@ -217,6 +232,20 @@ const checkCalendar = (year: number, month: number, day: number, iso: string): D
   return iso;
 };
 
+/**
+ * A `YYYY-MM-DD` date in `text.slice(start, end)` that the reader of that format accepts, as the
+ * number YYYYMMDD (so dates compare as numbers); -1 for anything else.
+ */
+export const isoDateAt = (text: string, start: number, end: number): number => {
+  if (end - start !== 10 || text.charCodeAt(start + 4) !== 45 || text.charCodeAt(start + 7) !== 45) return -1;
+  const year = digitsAt(text, start, 4);
+  const month = digitsAt(text, start + 5, 2);
+  const day = digitsAt(text, start + 8, 2);
+  if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1) return -1;
+  if (day > (month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!)) return -1;
+  return year * 10_000 + month * 100 + day;
+};
+
 /** A date reader for one of the formats a tenant may configure; returns ISO `YYYY-MM-DD`. */
 export const dateReader = (format: InvoiceFormat['dateFormat']): ((text: string) => DateResult) => {
   if (format === 'YYYY-MM-DD') {
@@ -243,6 +272,17 @@ export const dateReader = (format: InvoiceFormat['dateFormat']): ((text: string)
 };
 
 type Normalised = string | { reason: string };
+
+let parsePhone: typeof parsePhoneNumberFromString | undefined;
+
+/**
+ * Loads libphonenumber-js (its code and metadata are the largest part of the ingest bundle, ~120
+ * KB): imported dynamically so that starting a function that bundles this module does not pay
+ * for it, only reading a file does. Await it once before reading rows (`parseInvoiceFile` does).
+ */
+export const loadPhoneRules = async (): Promise<void> => {
+  parsePhone ??= (await import('libphonenumber-js/min')).parsePhoneNumberFromString;
+};
 
 /**
  * E.164 phone numbers via libphonenumber-js with its `min` metadata: it checks length and number
@@ -279,7 +319,8 @@ export class PhoneNormaliser {
   }
 
   private parse(text: string, country: string | undefined): Normalised {
-    const number = parsePhoneNumberFromString(text, {
+    if (parsePhone === undefined) throw new Error('phone rules not loaded: await loadPhoneRules() first');
+    const number = parsePhone(text, {
       // biome-ignore lint/suspicious/noExplicitAny: the country was checked against ISO 3166 already
       defaultCountry: country as any,
       extract: false,
@@ -321,6 +362,54 @@ class TimeZones {
   }
 }
 
+/**
+ * True when `text.slice(start, end)` is not empty and starts and ends with printable ASCII other
+ * than a space: trimming leaves it as it is, and it starts with no tab or carriage return.
+ */
+const plainEnds = (text: string, start: number, end: number): boolean => {
+  if (end <= start) return false;
+  const first = text.charCodeAt(start);
+  const last = text.charCodeAt(end - 1);
+  return first > 32 && first < 127 && last > 32 && last < 127;
+};
+
+/** Marks an absent value in a contact key. */
+const ABSENT = 0xffff;
+
+/**
+ * The raw contact fields of a row as one flat string: each value after its length (two code
+ * units), an absent one as U+FFFF alone, so two different sets of values never give the same key.
+ * One flat string, compared in place with the row (`sameContact`), instead of five strings
+ * cut from the text on every row.
+ */
+const contactKey = (...values: (string | undefined)[]): string => {
+  const parts: string[] = [];
+  for (const value of values) {
+    if (value === undefined) parts.push('\uffff');
+    else parts.push(String.fromCharCode(value.length >>> 16, value.length & 0xffff), value);
+  }
+  // `join` builds a flat string, which keeps no part of the text it was read from alive.
+  return parts.join('');
+};
+
+/** True when `key` is `contactKey(...values)`, without building it. */
+const keyHolds = (key: string, ...values: (string | undefined)[]): boolean => {
+  let k = 0;
+  for (const value of values) {
+    if (value === undefined) {
+      if (key.charCodeAt(k++) !== ABSENT) return false;
+      continue;
+    }
+    const length = value.length;
+    if (key.charCodeAt(k) !== length >>> 16 || key.charCodeAt(k + 1) !== (length & 0xffff)) return false;
+    k += 2;
+    if (k + length > key.length) return false;
+    for (let i = 0; i < length; i++) if (key.charCodeAt(k + i) !== value.charCodeAt(i)) return false;
+    k += length;
+  }
+  return k === key.length;
+};
+
 const countryReason = (code: string): string =>
   code === 'UK'
     ? 'is not an ISO 3166 country code: the United Kingdom is GB'
@@ -328,50 +417,106 @@ const countryReason = (code: string): string =>
 
 /** A customer's contact fields as the file wrote them, and what they gave (per file, reused while they repeat). */
 export interface ContactReading {
-  name: string | undefined;
-  email: string | undefined;
-  phone: string | undefined;
-  country: string | undefined;
-  timeZone: string | undefined;
+  /** The raw contact fields it was read from, as one flat string (see `contactKey`). */
+  key: string;
   /** The normalised contact, or undefined when a field is wrong (see `problems`). */
   contact: Contact | undefined;
-  problems: FieldProblem[];
+  problems: readonly FieldProblem[];
   /** Set by the caller once the contact was checked for duplicate debtors. */
   debtorChecked: boolean;
+}
+
+/**
+ * A valid row. A class, not an object literal, for the same reason as the batches of
+ * `parseInvoiceFile`: V8 may "pretenure" what a literal allocates, and a million rows that each
+ * live for one batch would then fill the old generation.
+ */
+class ValidRow implements InvoiceRow {
+  declare reference?: string;
+
+  constructor(
+    public line: number,
+    public customerId: string,
+    public contact: Contact,
+    public invoiceId: string,
+    public kind: InvoiceRow['kind'],
+    public status: InvoiceRow['status'],
+    public currency: string,
+    public amount: number,
+    public issueDate: string,
+    public dueDate: string,
+    public referenceStructured: boolean,
+    reference: string | undefined,
+  ) {
+    // Only when there is one, as the schema has it (optional, never undefined).
+    if (reference !== undefined) this.reference = reference;
+  }
 }
 
 /** Customers whose last contact reading is kept; beyond it, contacts are read row by row. */
 const MAX_REMEMBERED_CUSTOMERS = 100_000;
 
 /**
+ * What the rules keep of one customer while a file is read: the reading of its contact as its
+ * last row wrote it (updated in place when the contact changes), in the same object.
+ */
+export interface RememberedCustomer extends ContactReading {
+  /** The customer id, detached: every row of the customer shares this one string. */
+  readonly id: string;
+  /** Free for the caller: `parseInvoiceFile` keeps the customer's place in the batch it fills. */
+  batch: number;
+  slot: number;
+}
+
+/**
  * Reads and checks rows of one file. Construct once per file: it holds the compiled rules and
- * the per-file caches.
+ * the per-file caches. Await {@link loadPhoneRules} once before reading rows.
  *
  * Contact fields are checked once per customer while they repeat: a customer's rows carry the
  * same name, e-mail and phone, and checking them (an e-mail scan, a phone number parse of
  * 3-20 µs) on every row would cost more than everything else. The last reading per customer id
  * is kept (up to 100,000 customers, about 35 MB) and reused when the row's raw values are equal.
+ *
+ * Two ways in: `read` takes a record as strings and is the reference; `readRanges` takes a CSV
+ * record as ranges of the decoded text and only answers for a row that is plainly valid, reading
+ * its amount, dates, currency and contact in place (no string cut out, most of the per-row cost).
+ * It applies the same rules through the same helpers, and hands anything unusual (a problem, a
+ * space around a value, an amount only `parseAmount` can judge...) back to `read`: see
+ * `readRanges`. test/unit/ingest/row-rules.test.ts checks the two agree.
  */
 export class InvoiceRowRules {
   private readonly phones = new PhoneNormaliser();
   private readonly zones = new TimeZones();
   private readonly readDate: (text: string) => DateResult;
+  private readonly isoDates: boolean;
   private readonly decimalSeparator: '.' | ',';
   private readonly separatorCode: number;
   private readonly defaultCountry: string | undefined;
   private readonly at: number[];
-  private readonly customers = new Map<string, ContactReading>();
+  /** Remembered customers, and their index there by id (a table that takes ids in place). */
+  private readonly customers: RememberedCustomer[] = [];
+  private readonly customerIndex = new StringTable(1024);
+  /** ISO dates by YYYYMMDD and currency codes by their three character codes: rows share them. */
+  private readonly dates = new Map<number, string>();
+  private readonly currencies = new Map<number, string | null>();
+  /** Values of the contact columns for `contact` on the range path (other columns undefined). */
+  private readonly contactValues: (string | undefined)[];
+  private readonly noProblems: FieldProblem[] = [];
   private values: readonly (string | undefined)[] = NO_VALUES;
   private problems: FieldProblem[] = [];
   /** The contact reading of the row read last. */
   lastContact: ContactReading | undefined;
+  /** The customer of the row read last, when it is remembered (the first 100,000 customers). */
+  lastCustomer: RememberedCustomer | undefined;
 
   constructor(format: InvoiceFormat, plan: ColumnPlan) {
     this.readDate = dateReader(format.dateFormat);
+    this.isoDates = format.dateFormat === 'YYYY-MM-DD';
     this.decimalSeparator = format.decimalSeparator;
     this.separatorCode = format.decimalSeparator.charCodeAt(0);
     this.defaultCountry = format.defaultCountry;
     this.at = [...plan.index];
+    this.contactValues = new Array(Math.max(0, ...plan.index) + 1).fill(undefined);
   }
 
   /**
@@ -397,26 +542,11 @@ export class InvoiceRowRules {
 
     let kind: InvoiceRow['kind'] | undefined = 'invoice';
     const type = this.optional('type', 7);
-    if (type !== undefined) {
-      const key = asciiLower(type);
-      if (CREDIT_NOTE_TYPES.includes(key)) kind = 'credit_note';
-      else if (!INVOICE_TYPES.includes(key)) {
-        kind = this.problem(
-          'type',
-          type,
-          'must be "invoice" or "credit_note" (also read: "credit note", "CN")',
-        );
-      }
-    }
+    if (type !== undefined) kind = this.kind(type);
 
     let status: InvoiceRow['status'] | undefined = 'open';
     const statusText = this.optional('status', 8);
-    if (statusText !== undefined) {
-      const key = asciiLower(statusText);
-      if (CANCELLED_STATUSES.includes(key)) status = 'cancelled';
-      else if (!OPEN_STATUSES.includes(key))
-        status = this.problem('status', statusText, 'must be "open" or "cancelled"');
-    }
+    if (statusText !== undefined) status = this.status(statusText);
 
     let currency = this.required('currency', 9);
     if (currency !== undefined) {
@@ -455,22 +585,228 @@ export class InvoiceRowRules {
 
     this.values = NO_VALUES;
     if (problems.length > before) return undefined;
-    const row: InvoiceRow = {
+    return new ValidRow(
       line,
-      customerId: customerId!,
-      contact: reading.contact!,
-      invoiceId: invoiceId!,
-      kind: kind!,
-      status: status!,
-      currency: currency!,
-      amount: amount!,
-      issueDate: issueDate!,
-      dueDate: dueDate!,
+      this.lastCustomer?.id ?? customerId!,
+      reading.contact!,
+      invoiceId!,
+      kind!,
+      status!,
+      currency!,
+      amount!,
+      issueDate!,
+      dueDate!,
       referenceStructured,
-      digest: '',
-    };
-    if (reference !== undefined) row.reference = reference;
-    return row;
+      reference,
+    );
+  }
+
+  /**
+   * `read` for a CSV record given as ranges (field k of the file is `text.slice(starts[k],
+   * ends[k])`), for the common case only: returns the row `read` would return for the same
+   * values, or undefined when the row is not plainly valid, and then the caller must use `read`
+   * (which finds and words the problems). "Plainly valid" adds to the rules: every value given
+   * starts and ends with printable ASCII other than a space (so trimming changes nothing); the
+   * amount needs no more than the quick path of `parseAmount`. The record must have as many
+   * fields as the header (the caller checks).
+   */
+  readRanges(text: string, starts: Int32Array, ends: Int32Array, line: number): InvoiceRow | undefined {
+    const at = this.at;
+    const problems = this.noProblems;
+    // (Setting an array's length is a runtime call: skip it when there is nothing to clear.)
+    if (problems.length > 0) problems.length = 0;
+    this.problems = problems;
+
+    // Customer id and contact: a known customer's id is found and its contact compared in place.
+    const idColumn = at[0]!;
+    if (idColumn < 0) return undefined;
+    const idStart = starts[idColumn]!;
+    const idEnd = ends[idColumn]!;
+    // What `identifier` checks: not like a formula, an ExternalId.
+    if (
+      !plainEnds(text, idStart, idEnd) ||
+      isFormulaStart(text.charCodeAt(idStart)) ||
+      !isExternalIdAt(text, idStart, idEnd)
+    ) {
+      return undefined;
+    }
+    const index = this.customerIndex.getRange(text, idStart, idEnd);
+    const known = index < 0 ? undefined : this.customers[index]!;
+    const customerId = known === undefined ? text.slice(idStart, idEnd) : known.id;
+    let reading: ContactReading;
+    if (known !== undefined && this.sameContact(known, text, starts, ends)) {
+      reading = known;
+      this.lastCustomer = known;
+    } else {
+      const values = this.contactValues;
+      for (let position = 1; position <= 5; position++) {
+        const column = at[position]!;
+        if (column >= 0) values[column] = text.slice(starts[column]!, ends[column]!);
+      }
+      this.values = values;
+      reading = this.contact(customerId);
+      this.values = NO_VALUES;
+    }
+    this.lastContact = reading;
+    if (reading.contact === undefined) return undefined;
+
+    const invoiceColumn = at[6]!;
+    if (invoiceColumn < 0 || !plainEnds(text, starts[invoiceColumn]!, ends[invoiceColumn]!)) return undefined;
+    const invoiceId = this.identifier('invoiceId', text.slice(starts[invoiceColumn]!, ends[invoiceColumn]!));
+
+    let kind: InvoiceRow['kind'] | undefined = 'invoice';
+    const typeColumn = at[7]!;
+    if (typeColumn >= 0 && ends[typeColumn]! > starts[typeColumn]!) {
+      if (!plainEnds(text, starts[typeColumn]!, ends[typeColumn]!)) return undefined;
+      kind = this.kind(text.slice(starts[typeColumn]!, ends[typeColumn]!));
+    }
+
+    let status: InvoiceRow['status'] | undefined = 'open';
+    const statusColumn = at[8]!;
+    if (statusColumn >= 0 && ends[statusColumn]! > starts[statusColumn]!) {
+      if (!plainEnds(text, starts[statusColumn]!, ends[statusColumn]!)) return undefined;
+      status = this.status(text.slice(starts[statusColumn]!, ends[statusColumn]!));
+    }
+
+    const currencyColumn = at[9]!;
+    if (currencyColumn < 0) return undefined;
+    const currency = this.currencyAt(text, starts[currencyColumn]!, ends[currencyColumn]!);
+    if (currency === undefined) return undefined;
+
+    const amountColumn = at[10]!;
+    if (amountColumn < 0) return undefined;
+    let amount = quickAmountAt(
+      text,
+      starts[amountColumn]!,
+      ends[amountColumn]!,
+      currencyExponent(currency),
+      this.separatorCode,
+    );
+    if (amount === undefined || amount === 0) return undefined;
+    if (amount < 0) {
+      if (kind !== 'credit_note') return undefined;
+      amount = -amount;
+    }
+
+    const issueDate = this.dateAt(text, starts, ends, at[11]!);
+    const dueDate = this.dateAt(text, starts, ends, at[12]!);
+    if (issueDate === undefined || dueDate === undefined || dueDate < issueDate) return undefined;
+
+    let reference: string | undefined;
+    let referenceStructured = false;
+    const referenceColumn = at[13]!;
+    if (referenceColumn >= 0 && ends[referenceColumn]! > starts[referenceColumn]!) {
+      if (!plainEnds(text, starts[referenceColumn]!, ends[referenceColumn]!)) return undefined;
+      const referenceText = this.text(
+        'reference',
+        text.slice(starts[referenceColumn]!, ends[referenceColumn]!),
+        MAX_REFERENCE,
+      );
+      if (referenceText !== undefined && isCreditorReference(referenceText)) {
+        // What `readReference` answers for a reference in electronic form, without its object.
+        reference = referenceText;
+        referenceStructured = true;
+      } else if (referenceText !== undefined) {
+        const read = readReference(referenceText);
+        reference = read.reference;
+        referenceStructured = read.structured;
+      }
+    }
+
+    if (problems.length > 0) return undefined;
+    return new ValidRow(
+      line,
+      this.lastCustomer?.id ?? customerId,
+      reading.contact,
+      invoiceId!,
+      kind!,
+      status!,
+      currency,
+      amount,
+      issueDate,
+      dueDate,
+      referenceStructured,
+      reference,
+    );
+  }
+
+  /**
+   * True when the contact columns of the record hold exactly what `reading` was read from: its
+   * key (see `contactKey`) compared in place, field by field.
+   */
+  private sameContact(reading: ContactReading, text: string, starts: Int32Array, ends: Int32Array): boolean {
+    const key = reading.key;
+    const at = this.at;
+    let k = 0;
+    for (let position = 1; position <= 5; position++) {
+      const column = at[position]!;
+      if (column < 0) {
+        if (key.charCodeAt(k++) !== ABSENT) return false;
+        continue;
+      }
+      const start = starts[column]!;
+      const length = ends[column]! - start;
+      if (key.charCodeAt(k) !== length >>> 16 || key.charCodeAt(k + 1) !== (length & 0xffff)) return false;
+      k += 2;
+      if (k + length > key.length) return false;
+      for (let i = 0; i < length; i++) if (key.charCodeAt(k + i) !== text.charCodeAt(start + i)) return false;
+      k += length;
+    }
+    return k === key.length;
+  }
+
+  /** The currency of a plainly valid row (shared strings), or undefined. */
+  private currencyAt(text: string, start: number, end: number): string | undefined {
+    if (end - start !== 3) return undefined;
+    const a = text.charCodeAt(start);
+    const b = text.charCodeAt(start + 1);
+    const c = text.charCodeAt(start + 2);
+    if ((a | b | c) > 127) return undefined;
+    const key = (a << 16) | (b << 8) | c;
+    let code = this.currencies.get(key);
+    if (code === undefined) {
+      // The same verdict as `read`: the code as written, else in upper case, else a problem.
+      const written = text.slice(start, end);
+      const upper = written.toUpperCase();
+      code = isActiveCurrency(written) ? written : isActiveCurrency(upper) ? upper : null;
+      this.currencies.set(key, code);
+    }
+    return code ?? undefined;
+  }
+
+  /** The ISO date of a plainly valid date field (shared strings), or undefined. */
+  private dateAt(text: string, starts: Int32Array, ends: Int32Array, column: number): string | undefined {
+    if (column < 0) return undefined;
+    const start = starts[column]!;
+    const end = ends[column]!;
+    if (!this.isoDates) {
+      if (!plainEnds(text, start, end)) return undefined;
+      const result = this.readDate(text.slice(start, end));
+      return typeof result === 'string' ? result : undefined;
+    }
+    const key = isoDateAt(text, start, end);
+    if (key < 0) return undefined;
+    let iso = this.dates.get(key);
+    if (iso === undefined) {
+      iso = detach(text.slice(start, end));
+      if (this.dates.size >= 50_000) this.dates.clear();
+      this.dates.set(key, iso);
+    }
+    return iso;
+  }
+
+  private kind(type: string): InvoiceRow['kind'] | undefined {
+    const key = asciiLower(type);
+    if (CREDIT_NOTE_TYPES.includes(key)) return 'credit_note';
+    if (INVOICE_TYPES.includes(key)) return 'invoice';
+    return this.problem('type', type, 'must be "invoice" or "credit_note" (also read: "credit note", "CN")');
+  }
+
+  private status(status: string): InvoiceRow['status'] | undefined {
+    const key = asciiLower(status);
+    if (CANCELLED_STATUSES.includes(key)) return 'cancelled';
+    if (OPEN_STATUSES.includes(key)) return 'open';
+    return this.problem('status', status, 'must be "open" or "cancelled"');
   }
 
   /** The customer's contact fields, read anew only when they differ from its last row. */
@@ -480,34 +816,46 @@ export class InvoiceRowRules {
     const phone = this.raw(3);
     const country = this.raw(4);
     const timeZone = this.raw(5);
-    const known = customerId === undefined ? undefined : this.customers.get(customerId);
-    if (
-      known !== undefined &&
-      known.name === name &&
-      known.email === email &&
-      known.phone === phone &&
-      known.country === country &&
-      known.timeZone === timeZone
-    ) {
+    const index = customerId === undefined ? -1 : this.customerIndex.get(customerId);
+    const known = index < 0 ? undefined : this.customers[index]!;
+    if (known !== undefined && keyHolds(known.key, name, email, phone, country, timeZone)) {
+      this.lastCustomer = known;
       return known;
     }
     const problems = this.problems;
     const mark = problems.length;
     const contact = this.readContact();
-    const reading: ContactReading = {
-      name: name === undefined ? undefined : detach(name),
-      email: email === undefined ? undefined : detach(email),
-      phone: phone === undefined ? undefined : detach(phone),
-      country: country === undefined ? undefined : detach(country),
-      timeZone: timeZone === undefined ? undefined : detach(timeZone),
-      contact,
-      problems: problems.splice(mark).map((problem) => ({ ...problem, value: detach(problem.value) })),
-      debtorChecked: false,
-    };
-    if (customerId !== undefined && (known !== undefined || this.customers.size < MAX_REMEMBERED_CUSTOMERS)) {
-      this.customers.set(known === undefined ? detach(customerId) : customerId, reading);
+    const key = contactKey(name, email, phone, country, timeZone);
+    const found =
+      problems.length === mark
+        ? NO_PROBLEMS
+        : problems.splice(mark).map((problem) => ({ ...problem, value: detach(problem.value) }));
+    if (known !== undefined) {
+      // A new reading of a known customer: its later rows compare with this one.
+      known.key = key;
+      known.contact = contact;
+      known.problems = found;
+      known.debtorChecked = false;
+      this.lastCustomer = known;
+      return known;
     }
-    return reading;
+    if (customerId !== undefined && this.customers.length < MAX_REMEMBERED_CUSTOMERS) {
+      const remembered: RememberedCustomer = {
+        id: detach(customerId),
+        key,
+        contact,
+        problems: found,
+        debtorChecked: false,
+        batch: -1,
+        slot: 0,
+      };
+      this.customerIndex.setIfAbsent(remembered.id, this.customers.length);
+      this.customers.push(remembered);
+      this.lastCustomer = remembered;
+      return remembered;
+    }
+    this.lastCustomer = undefined;
+    return { key, contact, problems: found, debtorChecked: false };
   }
 
   private readContact(): Contact | undefined {
@@ -650,21 +998,3 @@ const amountReason = (message: string, text: string, separator: '.' | ','): stri
   }
   return message;
 };
-
-/** The canonical text of what an invoice row says, which its digest hashes. */
-export const canonicalRow = (
-  row: Omit<InvoiceRow, 'digest' | 'line' | 'contact' | 'referenceStructured'>,
-): string =>
-  // U+001F cannot occur in any of these values: ids and references refuse control characters.
-  `invoice-row/v1\u001f${row.customerId}\u001f${row.invoiceId}\u001f${row.kind}\u001f${row.status}\u001f${
-    row.currency
-  }\u001f${row.amount}\u001f${row.issueDate}\u001f${row.dueDate}\u001f${row.reference ?? ''}`;
-
-/**
- * Digest of what an invoice row says (not where it stands in which file), versioned so a change
- * of normalisation shows as a change of digest. The contact is not part of it: contact data
- * belongs to the account, and a changed phone number does not change the invoice.
- */
-export const rowDigest = (
-  row: Omit<InvoiceRow, 'digest' | 'line' | 'contact' | 'referenceStructured'>,
-): string => hash('sha256', canonicalRow(row));

@@ -3,10 +3,14 @@
  * `-`, `@`, and tab or carriage return, which some spreadsheets skip before looking for them.
  */
 const FORMULA_START = '=+-@\t\r';
+const FORMULA_CODES = [...FORMULA_START].map((char) => char.charCodeAt(0));
 
 /** True when a spreadsheet could read `value` as a formula. */
 export const startsLikeFormula = (value: string): boolean =>
-  value.length > 0 && FORMULA_START.includes(value[0]!);
+  value.length > 0 && isFormulaStart(value.charCodeAt(0));
+
+/** True for the code of a character in {@link FORMULA_START}. */
+export const isFormulaStart = (code: number): boolean => FORMULA_CODES.includes(code);
 
 /**
  * Makes a value safe to put in a CSV a person opens in a spreadsheet: a value that starts like a

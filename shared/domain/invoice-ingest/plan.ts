@@ -3,6 +3,7 @@ import type { Account, Contact, Invoice } from '../account/account';
 import { withDerivedBalances } from '../account/balances';
 import type { AuditDraft } from '../audit/audit';
 import { GENESIS_HASH } from '../audit/audit';
+import { rowDigest } from './row-digest';
 
 export type { InvoiceRow };
 
@@ -45,7 +46,8 @@ const sameContact = (a: Contact, b: Contact): boolean =>
 /**
  * Plans how one account takes in rows of one file (at most {@link MAX_ROWS_PER_CHANGE}).
  *
- * 1. A new invoice id creates the invoice; the same row again (same digest) changes nothing.
+ * 1. A new invoice id creates the invoice; the same row again (same digest, see `rowDigest`)
+ *    changes nothing.
  * 2. A known invoice with other content is updated, keeping what was already paid: the open
  *    amount is the new amount less the paid part, never below zero. `cancelled` closes it.
  *    Changing the currency of an invoice that was partly paid is refused: the paid part would
@@ -74,7 +76,8 @@ export const planAccountIngest = (input: {
 
   for (const row of rows) {
     const previous = invoices.get(row.invoiceId);
-    if (previous && previous.digest === row.digest) {
+    const digest = rowDigest(row);
+    if (previous && previous.digest === digest) {
       outcomes.push({ line: row.line, invoiceId: row.invoiceId, outcome: 'unchanged' });
       continue;
     }
@@ -106,7 +109,7 @@ export const planAccountIngest = (input: {
       status: cancelled ? 'cancelled' : openAmount === 0 && previous ? 'paid' : 'open',
       ...(row.reference ? { reference: row.reference } : {}),
       source: { file: input.sourceFile, line: row.line },
-      digest: row.digest,
+      digest,
       updatedAt: at,
     };
     invoices.set(row.invoiceId, next);

@@ -24,7 +24,6 @@ const aRow = (line: number, customerId: string, overrides: Partial<InvoiceRow> =
   issueDate: '2026-01-01',
   dueDate: '2026-02-01',
   referenceStructured: false,
-  digest: `digest-${line}`,
   ...overrides,
 });
 

@@ -1,17 +1,37 @@
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvTokenizer, type CsvTokenizerOptions } from '../../../shared/ingest/csv-tokenizer';
+import { type CsvSink, CsvTokenizer, type CsvTokenizerOptions } from '../../../shared/ingest/csv-tokenizer';
 
-type Event = { line: number; fields: string[] } | { line: number; invalid: string };
+type Event = { line: number; fields: string[]; ranged?: true } | { line: number; invalid: string };
 
-const tokenize = (text: string, options: Partial<CsvTokenizerOptions> = {}, cuts: number[] = []): Event[] => {
+/** The events without the mark of how records came. */
+const plain = (events: Event[]): Event[] =>
+  events.map((event) => ('fields' in event ? { line: event.line, fields: event.fields } : event));
+
+/**
+ * Tokenizes `text` cut at `cuts`. With `ranged`, the sink takes records offered as ranges (and
+ * cuts them into strings itself), so both ways in must give the same events.
+ */
+const tokenize = (
+  text: string,
+  options: Partial<CsvTokenizerOptions> = {},
+  cuts: number[] = [],
+  ranged = false,
+): Event[] => {
   const events: Event[] = [];
   const tokenizer = new CsvTokenizer({ delimiter: ',', ...options });
-  const sink = {
-    record: (fields: string[], line: number) => events.push({ line, fields }),
-    invalid: (line: number, reason: string) => events.push({ line, invalid: reason }),
+  const sink: CsvSink = {
+    record: (fields, line) => events.push({ line, fields }),
+    invalid: (line, reason) => events.push({ line, invalid: reason }),
   };
+  if (ranged) {
+    sink.fields = (chunk, starts, ends, count, line) => {
+      const fields = Array.from({ length: count }, (_, k) => chunk.slice(starts[k], ends[k]));
+      events.push({ line, fields, ranged: true });
+      return true;
+    };
+  }
   let position = 0;
   for (const cut of [...cuts, text.length]) {
     tokenizer.write(text.slice(position, cut), sink);
@@ -24,7 +44,10 @@ const tokenize = (text: string, options: Partial<CsvTokenizerOptions> = {}, cuts
 /** The same text cut at every position must give the same records. */
 const everyCut = (text: string, options: Partial<CsvTokenizerOptions> = {}) => {
   const whole = tokenize(text, options);
-  for (let cut = 1; cut < text.length; cut++) expect(tokenize(text, options, [cut])).toEqual(whole);
+  for (let cut = 1; cut < text.length; cut++) {
+    expect(tokenize(text, options, [cut])).toEqual(whole);
+    expect(plain(tokenize(text, options, [cut], true))).toEqual(whole);
+  }
   expect(
     tokenize(
       text,
@@ -123,6 +146,41 @@ describe('CsvTokenizer', () => {
     ]);
   });
 
+  it('offers records as ranges, quoted or not, but never one that needs unescaping', () => {
+    const text = 'a,b\r\nplain,"x, y"\r\n"one\ntwo",""\r\n"say ""hi""",z\r\n';
+    expect(tokenize(text, {}, [], true)).toEqual([
+      { line: 1, fields: ['a', 'b'], ranged: true },
+      { line: 2, fields: ['plain', 'x, y'], ranged: true },
+      { line: 3, fields: ['one\ntwo', ''], ranged: true },
+      { line: 5, fields: ['say "hi"', 'z'] },
+    ]);
+  });
+
+  it('takes a record as strings when the sink declines its ranges', () => {
+    const events: Event[] = [];
+    const tokenizer = new CsvTokenizer({ delimiter: ';' });
+    const sink: CsvSink = {
+      record: (fields, line) => events.push({ line, fields }),
+      fields: (_text, _starts, _ends, count) => count === 2,
+      invalid: (line, reason) => events.push({ line, invalid: reason }),
+    };
+    tokenizer.write('1;2\n3;4;5\n"6";"7";"8"\n', sink);
+    tokenizer.end(sink);
+    expect(events).toEqual([
+      { line: 2, fields: ['3', '4', '5'] },
+      { line: 3, fields: ['6', '7', '8'] },
+    ]);
+  });
+
+  it('offers records of any number of fields', () => {
+    const fields = Array.from({ length: 300 }, (_, i) => `f${i}`);
+    const text = `${fields.join(',')}\n"${fields.join('","')}"\n`;
+    expect(tokenize(text, {}, [], true)).toEqual([
+      { line: 1, fields, ranged: true },
+      { line: 2, fields, ranged: true },
+    ]);
+  });
+
   it('refuses a delimiter of more than one character', () => {
     expect(() => new CsvTokenizer({ delimiter: ';;' })).toThrow(RangeError);
   });
@@ -156,6 +214,7 @@ describe('CsvTokenizer', () => {
         const positions = [...new Set(cuts.map((cut) => cut % (text.length + 1)))].sort((a, b) => a - b);
         const ours = tokenize(text, { delimiter }, positions);
         expect(ours).toEqual(records.map((fields, index) => ({ line: lines[index], fields })));
+        expect(plain(tokenize(text, { delimiter }, positions, true))).toEqual(ours);
         const theirs = parse(text, {
           delimiter,
           relax_column_count: true,

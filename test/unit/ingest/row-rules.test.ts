@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ExternalId, IsoDate } from '../../../shared/domain/ids';
+import { rowDigest } from '../../../shared/domain/invoice-ingest/row-digest';
 import { AmountFormatError, parseAmount } from '../../../shared/domain/money';
 import {
   creditorReference,
@@ -18,8 +19,11 @@ import {
   InvoiceRowRules,
   isEmail,
   isExternalId,
+  isExternalIdAt,
+  isoDateAt,
+  loadPhoneRules,
   quickAmount,
-  rowDigest,
+  quickAmountAt,
 } from '../../../shared/ingest/row-rules';
 import {
   neutraliseForSpreadsheet,
@@ -43,6 +47,8 @@ const BASE: Partial<Record<InvoiceField, string>> = {
   dueDate: '2026-02-14',
   reference: '',
 };
+
+beforeAll(loadPhoneRules);
 
 const rulesFor = (format: Partial<InvoiceFormat> = {}) => {
   const verdict = resolveHeader([...FIELDS], {});
@@ -103,7 +109,7 @@ describe('InvoiceRowRules: a valid row', () => {
 
   it('passes the InvoiceRow schema (the fast paths never let through what zod refuses)', () => {
     const { row } = check({ reference: 'RF18 5390 0754 7034' });
-    expect(() => InvoiceRow.parse({ ...row, digest: rowDigest(row!) })).not.toThrow();
+    expect(() => InvoiceRow.parse(row)).not.toThrow();
   });
 
   it('reads a credit note written with a negative or a positive amount as a positive amount', () => {
@@ -258,6 +264,203 @@ describe('InvoiceRowRules: rejected fields, each with a reason a person can act 
   });
 });
 
+/** Field values a file may hold: the usual ones and every kind of oddity the rules handle. */
+const VARIANTS: Record<InvoiceField, string[]> = {
+  customerId: ['C-1', 'C-2', 'C-3', ' C-1', 'C-1 ', '=C-1', 'C#1', '', 'Ł-1', '\tC-2'],
+  customerName: [
+    'Acme GmbH',
+    'Acme GmbH',
+    ' Acme GmbH',
+    'Acme  GmbH',
+    '=HYPERLINK()',
+    '',
+    'Zoë Ångström',
+    'a\u0001b',
+    'x'.repeat(201),
+    'Two\nLines',
+  ],
+  email: [
+    'ap@acme.example',
+    'ap@acme.example',
+    'AP@Acme.Example',
+    '',
+    'not an email',
+    ' ap@acme.example',
+    '@x',
+    '+x@y.de',
+  ],
+  phone: ['', '+49 30 1234567', '+49 30 1234567', '030 1234567', '+1 212 555 0100', '12', '=1', '-1'],
+  country: ['DE', 'DE', '', 'de', 'UK', 'XX', ' DE'],
+  timeZone: ['', '', 'Europe/Berlin', 'europe/berlin', 'Mars/Base', '=x', ' Europe/Berlin'],
+  invoiceId: ['INV-1', 'INV-1', ' INV-3', 'INV#4', '', '@5', 'INV-ü'],
+  type: ['', '', 'invoice', 'CN', 'credit note', 'Credit_Note', ' cn', 'proforma', '\tcn', '   '],
+  status: ['', '', 'open', 'Cancelled', 'canceled', 'closed', ' open'],
+  currency: ['EUR', 'EUR', 'eur', 'JPY', 'XXX', 'EURO', ' EUR', '', 'usd', 'Eur'],
+  amount: [
+    '100.00',
+    '100,00',
+    '-25.00',
+    '+25',
+    '0',
+    '0.00',
+    '-0',
+    '1.234',
+    '1,234.00',
+    '1.234,50',
+    ' 10',
+    '10 ',
+    'abc',
+    '',
+    '99999999999999999',
+    '10.5',
+    '7',
+  ],
+  issueDate: [
+    '2026-01-15',
+    '2026-01-15',
+    '2026-02-30',
+    '2026-13-01',
+    '15.01.2026',
+    '1.2.2026',
+    '',
+    ' 2026-01-15',
+    '1899-12-31',
+    '2200-01-01',
+    '2026-1-5',
+  ],
+  dueDate: [
+    '2026-02-14',
+    '2026-02-14',
+    '2026-01-14',
+    '14.02.2026',
+    '01.03.2026',
+    '2024-02-29',
+    '2100-02-29',
+    '',
+    '2026-02-14 ',
+  ],
+  reference: [
+    '',
+    '',
+    'RF18539007547034',
+    'RF18 5390 0754 7034',
+    'rf18539007547034',
+    'RF00539007547034',
+    'Order 1',
+    '=cmd',
+    'x'.repeat(141),
+    ' Order',
+    'Order  1',
+  ],
+};
+
+/** The usual value of a field in a file of this format. */
+const usual = (field: InvoiceField, format: InvoiceFormat): string => {
+  const german = format.dateFormat === 'DD.MM.YYYY';
+  if (field === 'amount') return format.decimalSeparator === '.' ? '100.00' : '100,00';
+  if (field === 'issueDate') return german ? '15.01.2026' : '2026-01-15';
+  if (field === 'dueDate') return german ? '14.02.2026' : '2026-02-14';
+  return VARIANTS[field][0]!;
+};
+
+/** Per field: undefined for its usual value (most often, so many rows take the range path), or a variant. */
+const rowArbitrary = fc.record(
+  Object.fromEntries(
+    FIELDS.map((field) => [
+      field,
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.constantFrom(...VARIANTS[field]) },
+      ),
+    ]),
+  ) as Record<InvoiceField, fc.Arbitrary<string | undefined>>,
+);
+
+describe('InvoiceRowRules.readRanges: the same verdicts as read, for rows given as ranges', () => {
+  it('returns what read returns for a plainly valid row, and hands every other row back', () => {
+    const optional: InvoiceField[] = ['email', 'phone', 'country', 'timeZone', 'type', 'status', 'reference'];
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(optional),
+        fc.boolean(),
+        fc.record({
+          decimalSeparator: fc.constantFrom<'.' | ','>('.', ','),
+          dateFormat: fc.constantFrom<InvoiceFormat['dateFormat']>('YYYY-MM-DD', 'DD.MM.YYYY'),
+          defaultCountry: fc.constantFrom(undefined, 'DE'),
+        }),
+        fc.array(rowArbitrary, { minLength: 1, maxLength: 12 }),
+        (present, shuffle, format, rows) => {
+          // A header with some optional columns missing, in file order or shuffled.
+          const header = FIELDS.filter((field) => !optional.includes(field) || present.includes(field));
+          if (shuffle) header.reverse();
+          const verdict = resolveHeader(header, {});
+          if (!verdict.ok) throw new Error(verdict.reason);
+          const parsed = InvoiceFormat.parse(format);
+          // Both rule sets see the same rows in the same order: their caches must not matter.
+          const ranged = new InvoiceRowRules(parsed, verdict.plan);
+          const reference = new InvoiceRowRules(parsed, verdict.plan);
+          rows.forEach((row, index) => {
+            const values = header.map((field) => row[field] ?? usual(field, parsed));
+            // The record inside a longer text, as the tokenizer hands it over.
+            let text = 'junk before\n';
+            const starts = new Int32Array(values.length);
+            const ends = new Int32Array(values.length);
+            values.forEach((value, k) => {
+              if (k > 0) text += ';';
+              starts[k] = text.length;
+              text += value;
+              ends[k] = text.length;
+            });
+            text += '\njunk after';
+            const line = index + 2;
+            const expectedProblems: FieldProblem[] = [];
+            const expected = reference.read(values, line, expectedProblems);
+            const fast = ranged.readRanges(text, starts, ends, line);
+            if (fast !== undefined) {
+              expect(expectedProblems).toEqual([]);
+              expect(fast).toEqual(expected);
+              expect(ranged.lastContact?.contact).toBe(fast.contact);
+            } else {
+              const problems: FieldProblem[] = [];
+              expect(ranged.read(values, line, problems)).toEqual(expected);
+              expect(problems).toEqual(expectedProblems);
+            }
+          });
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('takes the usual row without handing it back, and shares strings between rows', () => {
+    const rules = rulesFor();
+    const record = (fields: Partial<Record<InvoiceField, string>>) => {
+      const values = FIELDS.map((field) => ({ ...BASE, ...fields })[field] ?? '');
+      const text = values.join(',');
+      const starts = new Int32Array(values.length);
+      const ends = new Int32Array(values.length);
+      let at = 0;
+      values.forEach((value, k) => {
+        starts[k] = at;
+        ends[k] = at + value.length;
+        at += value.length + 1;
+      });
+      return { text, starts, ends };
+    };
+    const a = record({ invoiceId: 'A', reference: 'RF18539007547034' });
+    const b = record({ invoiceId: 'B', type: 'CN', amount: '-5.00' });
+    const first = rules.readRanges(a.text, a.starts, a.ends, 2);
+    const second = rules.readRanges(b.text, b.starts, b.ends, 3);
+    expect(first).toMatchObject({ invoiceId: 'A', reference: 'RF18539007547034', referenceStructured: true });
+    expect(second).toMatchObject({ invoiceId: 'B', kind: 'credit_note', amount: 500 });
+    expect(second?.contact).toBe(first?.contact);
+    expect(second?.customerId).toBe(first?.customerId);
+    expect(rules.lastCustomer?.id).toBe('C-1');
+    const c = record({ invoiceId: 'C', email: 'other@acme.example' });
+    expect(rules.readRanges(c.text, c.starts, c.ends, 4)?.contact.email).toBe('other@acme.example');
+  });
+});
+
 /** Control characters (\p{Cc}) other than tab, CR and LF, which text fields refuse. */
 const hasControl = (value: string): boolean =>
   [...value].some((char) => {
@@ -352,6 +555,54 @@ describe('fast paths agree with the zod schemas and parseAmount', () => {
     expect(read('2024-02-29')).toBe('2024-02-29');
     expect(read('2100-02-29')).toEqual({ reason: 'is not a real calendar date' });
     expect(read('2026-1-05')).toEqual({ reason: 'must be a date written YYYY-MM-DD' });
+  });
+
+  it('the range readers give what the string readers give for the same text', () => {
+    const read = dateReader('YYYY-MM-DD');
+    fc.assert(
+      fc.property(
+        text(['0', '1', '2', '9', '-', '.', ' ', 'a', '#', 'é'], 14),
+        text(['x', ',', ' '], 3),
+        text(['y', ',', ' '], 3),
+        (value, before, after) => {
+          const line = `${before}${value}${after}`;
+          const start = before.length;
+          const end = start + value.length;
+          const date = read(value);
+          const key = isoDateAt(line, start, end);
+          expect(key >= 0).toBe(typeof date === 'string');
+          if (typeof date === 'string') expect(key).toBe(Number(date.replaceAll('-', '')));
+          expect(isExternalIdAt(line, start, end)).toBe(isExternalId(value));
+          expect(quickAmountAt(line, start, end, 2, 46)).toBe(quickAmount(value, 2, 46));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(isoDateAt('2024-02-29', 0, 10)).toBe(20240229);
+    expect(isoDateAt('x2100-02-29', 1, 11)).toBe(-1);
+  });
+
+  it('isCreditorReference agrees with the ISO 11649 rule computed with big integers', () => {
+    const byRule = (value: string): boolean => {
+      if (!/^RF\d{2}[A-Z0-9]{1,21}$/.test(value)) return false;
+      const rotated = value.slice(4) + value.slice(0, 4);
+      const digits = [...rotated]
+        .map((char) => (/\d/.test(char) ? char : String(char.charCodeAt(0) - 55)))
+        .join('');
+      return BigInt(digits) % 97n === 1n;
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          text(['R', 'F', '0', '1', '8', '9', 'A', 'Z', 'a', ' '], 26).map((body) => `RF${body}`),
+          text(['0', '1', '2', '5', '9', 'A', 'K', 'Z'], 21).map((body) => creditorReference(body || '1')),
+        ),
+        (value) => {
+          expect(isCreditorReference(value)).toBe(byRule(value));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('cleanText folds whitespace like /\\s+/ and refuses control characters', () => {
