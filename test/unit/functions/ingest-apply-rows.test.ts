@@ -91,23 +91,26 @@ const memoryStore = (initial: AccountWithInvoices[] = [], conflictOnce = new Set
   return { store, accounts };
 };
 
+/** C-1 exists at version 3 with one open invoice OLD-1 of USD 50.00. */
+const storeWithKnownC1 = () =>
+  memoryStore([
+    {
+      account: anAccount({ accountId: 'C-1', balances: { USD: 5_000 }, openInvoiceCount: 1, version: 3 }),
+      invoices: [
+        anInvoice({
+          accountId: 'C-1',
+          invoiceId: 'OLD-1',
+          amount: 5_000,
+          openAmount: 5_000,
+          currency: 'USD',
+        }),
+      ],
+    },
+  ]);
+
 describe('applyBatch', () => {
   it('reads invoices only of the accounts that exist: a new account needs no more than the batch read', async () => {
-    const known = anAccount({ accountId: 'C-1', balances: { USD: 5_000 }, openInvoiceCount: 1, version: 3 });
-    const { store, accounts } = memoryStore([
-      {
-        account: known,
-        invoices: [
-          anInvoice({
-            accountId: 'C-1',
-            invoiceId: 'OLD-1',
-            amount: 5_000,
-            openAmount: 5_000,
-            currency: 'USD',
-          }),
-        ],
-      },
-    ]);
+    const { store, accounts } = storeWithKnownC1();
 
     const outcome = await applyBatch(store, {
       tenantId: 'acme',
@@ -259,21 +262,7 @@ describe('applyBatch without reading first', () => {
   };
 
   it('plans new accounts without a read; a known one fails as new, is read and updated, never overwritten', async () => {
-    const known = anAccount({ accountId: 'C-1', balances: { USD: 5_000 }, openInvoiceCount: 1, version: 3 });
-    const { store, accounts } = memoryStore([
-      {
-        account: known,
-        invoices: [
-          anInvoice({
-            accountId: 'C-1',
-            invoiceId: 'OLD-1',
-            amount: 5_000,
-            openAmount: 5_000,
-            currency: 'USD',
-          }),
-        ],
-      },
-    ]);
+    const { store, accounts } = storeWithKnownC1();
     const reads = skipping();
     const spy = vi.spyOn(reads, 'record');
 
