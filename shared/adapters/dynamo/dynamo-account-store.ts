@@ -66,7 +66,7 @@ export interface DynamoAccountStoreOptions {
    * the ingest's 3 units of accounts applied side by side can keep 4 each in flight). A store
    * is shared by everything one function instance does, so this bounds what it asks of the table
    * however many batches run side by side. DynamoDB runs transactions on different items in
-   * parallel; DynamoDB Local runs them one after another, so the local runtime uses 1
+   * parallel; DynamoDB Local runs them one after another, so the local runtime uses 2
    * (`DYNAMODB_LOCAL_TRANSACTIONS_IN_FLIGHT` in infra/local/servers/dynamodb-local.ts says why).
    */
   writeConcurrency?: number;
