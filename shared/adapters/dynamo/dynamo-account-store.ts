@@ -267,8 +267,9 @@ export class DynamoAccountStore implements AccountStore {
    * Commits changes of many accounts with as few TransactWriteItems as the 100-action limit
    * allows (a change is never split, an account appears at most once per transaction, and two
    * changes of one account commit in the order given). Transactions take the store's slots
-   * (`writeConcurrency`, shared with concurrent calls); a transaction holding a later change of an account starts only once
-   * the one holding its earlier change has ended, so no account is in two transactions at once.
+   * (`writeConcurrency`, shared with concurrent calls); a transaction holding a later change of
+   * an account starts only once the one holding its earlier change has ended, so no account is
+   * in two transactions at once.
    * When a transaction is cancelled because conditions failed, the changes that own those
    * conditions become conflicts and the rest of that transaction is sent again.
    * @throws PartialCommitError when a transaction fails for another reason (after the
@@ -688,8 +689,10 @@ class Slots {
   }
 
   async acquire(): Promise<() => void> {
-    if (this.#free > 0) this.#free -= 1;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    const now = this.take();
+    if (now) return now;
+    // A releasing holder hands its slot straight to the first in line.
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
     return this.#releaser();
   }
 
