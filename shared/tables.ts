@@ -59,11 +59,12 @@ export const dueShard = (accountId: string): number =>
 /** Key builders: tenant first in every key, `#` as separator (ids are validated not to contain it). */
 export const keys = {
   account: (tenantId: string, accountId: string) => ({ pk: accountPk(tenantId, accountId), sk: 'ACCOUNT' }),
-  invoice: (tenantId: string, accountId: string, invoiceId: string) => ({
+  /** A page of the account's invoices (see shared/adapters/dynamo/invoice-pages.ts). */
+  invoicePage: (tenantId: string, accountId: string, page: number) => ({
     pk: accountPk(tenantId, accountId),
-    sk: `INV#${invoiceId}`,
+    sk: `INVP#${String(page).padStart(4, '0')}`,
   }),
-  invoicePrefix: 'INV#',
+  invoicePagePrefix: 'INVP#',
   notice: (tenantId: string, accountId: string, cycleId: string, rung: number) => ({
     pk: accountPk(tenantId, accountId),
     sk: `NOTICE#${cycleId}#${String(rung).padStart(3, '0')}`,

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DynamoDbLocal,
@@ -11,6 +11,7 @@ import {
   startDynamoDbLocal,
 } from '../../infra/local/servers/dynamodb-local';
 import { DynamoAccountStore } from '../../shared/adapters/dynamo/dynamo-account-store';
+import { INVOICE_PAGE_TARGET_BYTES, invoiceBytes } from '../../shared/adapters/dynamo/invoice-pages';
 import { createTables } from '../../shared/adapters/dynamo/table-bootstrap';
 import type { Account, Invoice } from '../../shared/domain/account';
 import { type AuditDraft, GENESIS_HASH, verifyChain } from '../../shared/domain/audit';
@@ -340,6 +341,62 @@ describe('DynamoAccountStore on DynamoDB Local', () => {
       expect(found?.account.version).toBe(1);
       expect(found?.invoices).toEqual(change.invoices);
     }
+  });
+
+  it('keeps hundreds of invoices on several pages: later changes update and add without losing any', async () => {
+    const tenant = 'pages';
+    // ~900 bytes each on a page: 300 of them take dozens of pages.
+    const invoices = Array.from({ length: 300 }, (_, i) =>
+      anInvoice(tenant, 'C-1', `INV-${String(i).padStart(3, '0')}`, { reference: 'R'.repeat(400) }),
+    );
+    const chunks = [
+      invoices.slice(0, 90),
+      invoices.slice(90, 180),
+      invoices.slice(180, 270),
+      invoices.slice(270),
+    ];
+    let account = await store.commit({
+      before: null,
+      after: anAccount(tenant, 'C-1'),
+      invoices: chunks[0],
+      audit: [aDraft('invoices.ingested')],
+    });
+    for (const chunk of chunks.slice(1)) {
+      const { committed, conflicts } = await store.commitMany([
+        { before: account, after: account, invoices: chunk, audit: [aDraft('invoices.ingested')] },
+      ]);
+      expect(conflicts).toEqual([]);
+      account = committed[0]!;
+    }
+
+    // One invoice on the first page paid, one added: the rest of the page stays.
+    const paid = { ...invoices[5]!, openAmount: 0, status: 'paid' as const };
+    const added = anInvoice(tenant, 'C-1', 'INV-999');
+    await store.commit({
+      before: account,
+      after: account,
+      invoices: [paid, added],
+      audit: [aDraft('payment.applied')],
+    });
+
+    const expected = [...invoices.slice(0, 5), paid, ...invoices.slice(6), added];
+    expect(await store.getInvoices(tenant, 'C-1')).toEqual(expected);
+    expect((await store.getAccountsWithInvoices(tenant, ['C-1'])).get('C-1')?.invoices).toEqual(expected);
+    const pages = await DynamoDBDocumentClient.from(client).send(
+      new QueryCommand({
+        TableName: TABLES.accounts,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': keys.account(tenant, 'C-1').pk,
+          ':prefix': keys.invoicePagePrefix,
+        },
+      }),
+    );
+    // Pages are filled before new ones are opened: as few as the bytes need, give or take the last.
+    const bytes = expected.reduce((sum, invoice) => sum + invoiceBytes(invoice), 0);
+    expect(pages.Items?.length).toBeGreaterThanOrEqual(Math.ceil(bytes / INVOICE_PAGE_TARGET_BYTES));
+    expect(pages.Items?.length).toBeLessThanOrEqual(Math.ceil(bytes / INVOICE_PAGE_TARGET_BYTES) + 1);
+    expect(verifyChain(await store.auditTrail(tenant, 'C-1'))).toMatchObject({ ok: true });
   });
 
   it('lists the accounts of one tenant only', async () => {

@@ -30,9 +30,11 @@ import { keys } from '../../tables';
 import {
   InvalidAccountChangeError,
   MAX_TRANSACTION_ACTIONS,
+  MAX_TRANSACTION_BYTES,
   PartialCommitError,
   TransactionTooLargeError,
 } from './errors';
+import { type InvoicePage, invoicePageFromItem, invoicesOfPages, placeInvoices } from './invoice-pages';
 import {
   accountFromItem,
   accountItem,
@@ -43,8 +45,7 @@ import {
   fileMarkerFromItem,
   fileMarkerItem,
   type Item,
-  invoiceFromItem,
-  invoiceItem,
+  invoicePageItem,
   noticeFromItem,
   noticeItem,
   parseDueSortKey,
@@ -98,6 +99,10 @@ interface CommitPlan {
   change: AccountChange;
   actions: TransactItem[];
   stored: Account;
+  /** The account's invoice pages once this change is committed (for a later change of it in the same call). */
+  pagesAfter: readonly InvoicePage[];
+  /** Estimated bytes of the actions, against DynamoDB's 4 MB per transaction. */
+  bytes: number;
   /**
    * Positions (within `actions`) whose failed condition means "changed since read": the account
    * and the payments. A failed audit condition means a broken chain instead, never retried.
@@ -169,8 +174,7 @@ export class DynamoAccountStore implements AccountStore {
   }
 
   async getInvoices(tenantId: string, accountId: string): Promise<Invoice[]> {
-    const items = await this.#queryPrefix(tenantId, accountId, keys.invoicePrefix);
-    return items.map(invoiceFromItem);
+    return invoicesOfPages(await this.#readInvoicePages(tenantId, accountId));
   }
 
   async getNotice(
@@ -242,13 +246,14 @@ export class DynamoAccountStore implements AccountStore {
    * Commits one account's change in one TransactWriteItems:
    * 1. chains the audit drafts onto the account's audit head;
    * 2. puts the account, conditioned on the version it was read at (or on not existing);
-   * 3. puts the invoices and notices, and the payments applied (each only if not recorded yet);
+   * 3. puts the invoice pages the invoices land on (an existing account's pages are read first,
+   *    see invoice-pages.ts), the notices, and the payments applied (each only if not recorded yet);
    * 4. puts each audit entry into the audit table, conditioned on its sequence number being free.
    * @throws VersionConflictError when the account changed since it was read.
    * @throws InvalidAccountChangeError, TransactionTooLargeError before anything is written.
    */
   async commit(change: AccountChange): Promise<Account> {
-    const plan = this.#plan(change);
+    const plan = this.#plan(change, await this.#pagesBefore(change));
     const release = this.#transactionSlots.take() ?? (await this.#transactionSlots.acquire());
     try {
       await this.#doc.send(new TransactWriteCommand({ TransactItems: plan.actions }));
@@ -276,7 +281,7 @@ export class DynamoAccountStore implements AccountStore {
    *   transactions already in flight have ended; none is started after the failure).
    */
   async commitMany(changes: readonly AccountChange[]): Promise<CommitManyResult> {
-    const plans = changes.map((change) => this.#plan(change));
+    const plans = await this.#planInOrder(changes);
     const batches = packTransactions(plans);
     const waitsFor = transactionDependencies(batches);
     const done = new Set<CommitPlan>();
@@ -430,8 +435,44 @@ export class DynamoAccountStore implements AccountStore {
     }
   }
 
+  /**
+   * The invoice pages a change's invoices are placed on: none for a new account or a change
+   * without invoices, else the account's pages as stored now. Read now rather than with the
+   * account: if the account changed in between, its version condition cancels the commit anyway.
+   */
+  async #pagesBefore(change: AccountChange): Promise<readonly InvoicePage[]> {
+    if (!change.before || !change.invoices?.length) return [];
+    return this.#readInvoicePages(change.after.tenantId, change.after.accountId);
+  }
+
+  /**
+   * Plans changes in order. A later change of an account in the same call is placed on the pages
+   * as the earlier one leaves them (it can only commit after it, on the version it produces).
+   */
+  async #planInOrder(changes: readonly AccountChange[]): Promise<CommitPlan[]> {
+    const accountOf = (change: AccountChange) => `${change.after.tenantId}\u0000${change.after.accountId}`;
+    const firstOf = new Map<string, AccountChange>();
+    const repeated = new Set<string>();
+    for (const change of changes) {
+      const account = accountOf(change);
+      if (firstOf.has(account)) repeated.add(account);
+      else firstOf.set(account, change);
+    }
+    const read = new Map<AccountChange, readonly InvoicePage[]>();
+    await forEachConcurrently([...firstOf.values()], this.#readConcurrency, async (change) => {
+      read.set(change, await this.#pagesBefore(change));
+    });
+    const pagesNow = new Map<string, readonly InvoicePage[]>();
+    return changes.map((change) => {
+      const account = accountOf(change);
+      const plan = this.#plan(change, pagesNow.get(account) ?? read.get(change) ?? []);
+      if (repeated.has(account)) pagesNow.set(account, plan.pagesAfter);
+      return plan;
+    });
+  }
+
   /** Turns a change into transaction actions and the account as it will be stored. */
-  #plan(change: AccountChange): CommitPlan {
+  #plan(change: AccountChange, pagesBefore: readonly InvoicePage[]): CommitPlan {
     const { before, after } = change;
     const { tenantId, accountId } = after;
     if (change.audit.length === 0) {
@@ -452,19 +493,11 @@ export class DynamoAccountStore implements AccountStore {
         `change of account ${tenantId}/${accountId} carries items of another account (${strangers[0]?.tenantId}/${strangers[0]?.accountId})`,
       );
     }
-    const actionCount =
-      1 +
-      (change.invoices?.length ?? 0) +
-      (change.notices?.length ?? 0) +
-      (change.payments?.length ?? 0) +
-      change.audit.length;
-    if (actionCount > MAX_TRANSACTION_ACTIONS) {
-      throw new TransactionTooLargeError(tenantId, accountId, actionCount);
-    }
 
-    // DynamoDB refuses two actions on one item in a transaction; say which item instead.
+    // DynamoDB refuses two actions on one item in a transaction, and an invoice twice would leave
+    // it to chance which one a page keeps: say which item instead.
     const itemKeys = [
-      ...(change.invoices ?? []).map((invoice) => keys.invoice(tenantId, accountId, invoice.invoiceId).sk),
+      ...(change.invoices ?? []).map((invoice) => `invoice ${invoice.invoiceId}`),
       ...(change.notices ?? []).map(
         (notice) => keys.notice(tenantId, accountId, notice.cycleId, notice.rung).sk,
       ),
@@ -475,6 +508,13 @@ export class DynamoAccountStore implements AccountStore {
       throw new InvalidAccountChangeError(
         `change of account ${tenantId}/${accountId} writes ${repeated} twice`,
       );
+    }
+
+    const pages = change.invoices?.length ? placeInvoices(pagesBefore, change.invoices) : [];
+    const actionCount =
+      1 + pages.length + (change.notices?.length ?? 0) + (change.payments?.length ?? 0) + change.audit.length;
+    if (actionCount > MAX_TRANSACTION_ACTIONS) {
+      throw new TransactionTooLargeError(tenantId, accountId, actionCount);
     }
 
     const entries = chainEntries(
@@ -511,8 +551,9 @@ export class DynamoAccountStore implements AccountStore {
         };
     const actions: TransactItem[] = [
       accountPut,
-      ...(change.invoices ?? []).map((invoice) => ({
-        Put: { TableName: this.#accountsTable, Item: invoiceItem(invoice) },
+      // Pages need no condition of their own: they change only with the account.
+      ...pages.map((page) => ({
+        Put: { TableName: this.#accountsTable, Item: invoicePageItem(tenantId, accountId, page) },
       })),
       ...(change.notices ?? []).map((notice) => ({
         Put: { TableName: this.#accountsTable, Item: noticeItem(notice) },
@@ -533,12 +574,22 @@ export class DynamoAccountStore implements AccountStore {
         },
       })),
     ];
-    const firstPayment = 1 + (change.invoices?.length ?? 0) + (change.notices?.length ?? 0);
+    const bytes = estimateBytes(actions);
+    if (bytes > MAX_TRANSACTION_BYTES) {
+      throw new TransactionTooLargeError(tenantId, accountId, actions.length, bytes);
+    }
+    const firstPayment = 1 + pages.length + (change.notices?.length ?? 0);
     const conflictPositions = new Set([
       0,
       ...(change.payments ?? []).map((_, index) => firstPayment + index),
     ]);
-    return { change, actions, stored, conflictPositions };
+    const pagesAfter = pages.length > 0 ? mergePages(pagesBefore, pages) : pagesBefore;
+    return { change, actions, stored, pagesAfter, bytes, conflictPositions };
+  }
+
+  async #readInvoicePages(tenantId: string, accountId: string): Promise<InvoicePage[]> {
+    const items = await this.#queryPrefix(tenantId, accountId, keys.invoicePagePrefix);
+    return items.map(invoicePageFromItem);
   }
 
   async #readAccountWithInvoices(
@@ -547,7 +598,7 @@ export class DynamoAccountStore implements AccountStore {
   ): Promise<AccountWithInvoices | undefined> {
     const { pk, sk } = keys.account(tenantId, accountId);
     let account: Account | undefined;
-    const invoices: Invoice[] = [];
+    const pages: InvoicePage[] = [];
     const input: QueryCommandInput = {
       TableName: this.#accountsTable,
       KeyConditionExpression: `${attr.pk} = :pk`,
@@ -557,11 +608,11 @@ export class DynamoAccountStore implements AccountStore {
     for await (const item of this.#pages(input)) {
       const itemSk = item[attr.sk];
       if (itemSk === sk) account = accountFromItem(item);
-      else if (typeof itemSk === 'string' && itemSk.startsWith(keys.invoicePrefix)) {
-        invoices.push(invoiceFromItem(item));
+      else if (typeof itemSk === 'string' && itemSk.startsWith(keys.invoicePagePrefix)) {
+        pages.push(invoicePageFromItem(item));
       }
     }
-    return account ? { account, invoices } : undefined;
+    return account ? { account, invoices: invoicesOfPages(pages) } : undefined;
   }
 
   /** Items of the accounts table by key (at most 100), asking again for unprocessed keys. */
@@ -627,26 +678,34 @@ export class DynamoAccountStore implements AccountStore {
 
 /**
  * Packs plans into transactions, first fit in the order given: a plan goes into the first
- * transaction with room that comes after any transaction holding the same account.
+ * transaction with room (actions and estimated bytes) that comes after any transaction holding
+ * the same account.
  */
-export const packTransactions = <P extends { change: AccountChange; actions: readonly unknown[] }>(
+export const packTransactions = <
+  P extends { change: AccountChange; actions: readonly unknown[]; bytes?: number },
+>(
   plans: readonly P[],
 ): P[][] => {
-  const batches: { plans: P[]; actions: number }[] = [];
+  const batches: { plans: P[]; actions: number; bytes: number }[] = [];
   const lastBatchOf = new Map<string, number>();
   for (const plan of plans) {
     const account = `${plan.change.after.tenantId}\u0000${plan.change.after.accountId}`;
     const earliest = (lastBatchOf.get(account) ?? -1) + 1;
+    const bytes = plan.bytes ?? 0;
     let target = batches.findIndex(
-      (batch, index) => index >= earliest && batch.actions + plan.actions.length <= MAX_TRANSACTION_ACTIONS,
+      (batch, index) =>
+        index >= earliest &&
+        batch.actions + plan.actions.length <= MAX_TRANSACTION_ACTIONS &&
+        batch.bytes + bytes <= MAX_TRANSACTION_BYTES,
     );
     if (target < 0) {
-      batches.push({ plans: [], actions: 0 });
+      batches.push({ plans: [], actions: 0, bytes: 0 });
       target = batches.length - 1;
     }
     const batch = batches[target]!;
     batch.plans.push(plan);
     batch.actions += plan.actions.length;
+    batch.bytes += bytes;
     lastBatchOf.set(account, target);
   }
   return batches.map((batch) => batch.plans);
@@ -709,6 +768,23 @@ class Slots {
 }
 
 /** Runs `work` on every item, at most `concurrency` at a time; the first failure is thrown once all have ended. */
+/** The pages with the changed ones in place of their old selves. */
+const mergePages = (before: readonly InvoicePage[], changed: readonly InvoicePage[]): InvoicePage[] => {
+  const byNumber = new Map(before.map((page) => [page.page, page]));
+  for (const page of changed) byNumber.set(page.page, page);
+  return [...byNumber.values()].sort((a, b) => a.page - b.page);
+};
+
+/**
+ * The request bytes of transaction actions, estimated from their JSON (a little more than
+ * DynamoDB counts), to keep each transaction under its 4 MB.
+ */
+const estimateBytes = (actions: readonly TransactItem[]): number => {
+  let bytes = 0;
+  for (const action of actions) bytes += JSON.stringify(action.Put?.Item ?? action).length;
+  return bytes;
+};
+
 const forEachConcurrently = async <T>(
   items: readonly T[],
   concurrency: number,

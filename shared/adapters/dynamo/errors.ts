@@ -3,23 +3,32 @@ import type { AccountChange } from '../../ports/account-store';
 
 /** DynamoDB's limit of actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ACTIONS = 100;
+/**
+ * Bytes a change may take in one transaction (estimated, see the store): under DynamoDB's 4 MB
+ * per TransactWriteItems with room for the request's own framing.
+ */
+export const MAX_TRANSACTION_BYTES = 3_500_000;
 
 /** A change that breaks the store's contract (no audit entry, items of another account...). */
 export class InvalidAccountChangeError extends Error {
   override readonly name = 'InvalidAccountChangeError';
 }
 
-/** A change that needs more actions than one DynamoDB transaction takes: split it upstream. */
+/** A change that needs more actions or bytes than one DynamoDB transaction takes: split it upstream. */
 export class TransactionTooLargeError extends Error {
   override readonly name = 'TransactionTooLargeError';
   constructor(
     readonly tenantId: string,
     readonly accountId: string,
     readonly actions: number,
+    readonly bytes?: number,
   ) {
     super(
-      `change of account ${tenantId}/${accountId} needs ${actions} write actions, ` +
-        `but one DynamoDB transaction takes at most ${MAX_TRANSACTION_ACTIONS}; commit it in smaller changes`,
+      bytes === undefined
+        ? `change of account ${tenantId}/${accountId} needs ${actions} write actions, ` +
+            `but one DynamoDB transaction takes at most ${MAX_TRANSACTION_ACTIONS}; commit it in smaller changes`
+        : `change of account ${tenantId}/${accountId} writes about ${bytes} bytes, ` +
+            `but one DynamoDB transaction takes at most 4 MB; commit it in smaller changes`,
     );
   }
 }

@@ -4,13 +4,14 @@
  * Reading strips all of those and parses with the domain schema, so a malformed item fails
  * loudly at the edge instead of deep inside a use case.
  */
-import { Account, type Invoice, Invoice as InvoiceSchema } from '../../domain/account';
+import { Account } from '../../domain/account';
 import { AuditEntry } from '../../domain/audit';
 import { FileMarker } from '../../domain/ingest-file/file-marker';
 import { needsLadder } from '../../domain/ladder/cycle';
 import { NoticeRecord } from '../../domain/notice';
 import { PaymentRecord } from '../../domain/reconcile';
 import { accountsTable, auditTable, keys } from '../../tables';
+import { type InvoicePage, invoicePageAttributes } from './invoice-pages';
 
 export type Item = Record<string, unknown>;
 
@@ -36,7 +37,7 @@ export const compact = <T>(value: T): T => {
 export const ENTITY = 'entity';
 export type Entity =
   | 'account'
-  | 'invoice'
+  | 'invoice-page'
   | 'notice'
   | 'payment'
   | 'file'
@@ -86,11 +87,12 @@ export const accountItem = (account: Account): Item =>
     [ENTITY]: 'account' satisfies Entity,
   });
 
-export const invoiceItem = (invoice: Invoice): Item =>
+/** A page of an account's invoices (see invoice-pages.ts: why pages, and what goes where). */
+export const invoicePageItem = (tenantId: string, accountId: string, page: InvoicePage): Item =>
   compact({
-    ...invoice,
-    ...keys.invoice(invoice.tenantId, invoice.accountId, invoice.invoiceId),
-    [ENTITY]: 'invoice' satisfies Entity,
+    ...invoicePageAttributes(tenantId, accountId, page),
+    ...keys.invoicePage(tenantId, accountId, page.page),
+    [ENTITY]: 'invoice-page' satisfies Entity,
   });
 
 export const noticeItem = (notice: NoticeRecord): Item =>
@@ -122,7 +124,6 @@ export const fileMarkerItem = (marker: FileMarker): Item =>
   });
 
 export const accountFromItem = (item: Item): Account => Account.parse(stripStorage(item));
-export const invoiceFromItem = (item: Item): Invoice => InvoiceSchema.parse(stripStorage(item));
 export const noticeFromItem = (item: Item): NoticeRecord => NoticeRecord.parse(stripStorage(item));
 export const paymentFromItem = (item: Item): PaymentRecord => PaymentRecord.parse(stripStorage(item));
 export const auditEntryFromItem = (item: Item): AuditEntry => AuditEntry.parse(stripStorage(item));

@@ -83,6 +83,18 @@ const anInvoice = (overrides: Partial<Invoice> = {}): Invoice => ({
   ...overrides,
 });
 
+/** A page item as stored: the invoices by id, without the tenant, account and id the page gives them. */
+const pageItem = (page: number, invoices: Invoice[]) => ({
+  ...keys.invoicePage('acme', 'C-1', page),
+  tenantId: 'acme',
+  accountId: 'C-1',
+  page,
+  invoices: Object.fromEntries(
+    invoices.map(({ tenantId: _t, accountId: _a, invoiceId, ...rest }) => [invoiceId, rest]),
+  ),
+  entity: 'invoice-page',
+});
+
 const aNotice = (overrides: Partial<NoticeRecord> = {}): NoticeRecord => ({
   tenantId: 'acme',
   accountId: 'C-1',
@@ -153,6 +165,8 @@ const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
 
 beforeEach(() => {
   ddb.reset();
+  // An existing account's invoice pages are read before its invoices are committed: none here.
+  ddb.on(QueryCommand).resolves({ Items: [] });
 });
 
 describe('DynamoAccountStore.commit', () => {
@@ -185,7 +199,7 @@ describe('DynamoAccountStore.commit', () => {
           {
             Put: {
               TableName: ACCOUNTS,
-              Item: { ...invoice, ...keys.invoice('acme', 'C-1', 'INV-1'), entity: 'invoice' },
+              Item: pageItem(0, [invoice]),
             },
           },
           {
@@ -264,7 +278,12 @@ describe('DynamoAccountStore.commit', () => {
     });
 
     const items = transactInputs()[0]?.TransactItems ?? [];
-    expect(items.map((item) => item.Put?.Item?.entity)).toEqual(['account', 'invoice', 'payment', 'audit']);
+    expect(items.map((item) => item.Put?.Item?.entity)).toEqual([
+      'account',
+      'invoice-page',
+      'payment',
+      'audit',
+    ]);
     expect(items[2]).toEqual({
       Put: {
         TableName: ACCOUNTS,
@@ -272,6 +291,33 @@ describe('DynamoAccountStore.commit', () => {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     });
+  });
+
+  it('rewrites the page an existing invoice is on, keeping the others on it, and adds new ones to the last page', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const other = anInvoice({ invoiceId: 'INV-2' });
+    ddb.on(QueryCommand).resolves({ Items: [pageItem(0, [anInvoice(), other])] });
+    const before = anAccount({ version: 3, auditSeq: 3 });
+    const paid = anInvoice({ openAmount: 0, status: 'paid' });
+    const added = anInvoice({ invoiceId: 'INV-3' });
+
+    await store.commit({ before, after: before, invoices: [paid, added], audit: [aDraft()] });
+
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      ExpressionAttributeValues: { ':pk': keys.account('acme', 'C-1').pk, ':prefix': keys.invoicePagePrefix },
+      ConsistentRead: true,
+    });
+    const items = transactInputs()[0]?.TransactItems ?? [];
+    expect(items[1]?.Put?.Item).toEqual(pageItem(0, [paid, other, added]));
+    expect(items[1]?.Put?.ConditionExpression).toBeUndefined();
+    expect(items[0]?.Put?.ConditionExpression).toBe('version = :expected');
+  });
+
+  it('reads no pages for a new account or a change without invoices', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await store.commit({ before: null, after: anAccount(), invoices: [anInvoice()], audit: [aDraft()] });
+    await store.commit({ before: anAccount({ version: 1 }), after: anAccount(), audit: [aDraft()] });
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
   });
 
   it.each([
@@ -334,15 +380,52 @@ describe('DynamoAccountStore.commit', () => {
         invoices: [anInvoice(), anInvoice()],
         audit: [aDraft()],
       }),
-    ).rejects.toThrow(/INV#INV-1 twice/);
+    ).rejects.toThrow(/invoice INV-1 twice/);
     expect(transactInputs()).toEqual([]);
   });
 
-  it('refuses a change larger than one transaction', async () => {
-    const invoices = Array.from({ length: 99 }, (_, i) => anInvoice({ invoiceId: `INV-${i}` }));
+  it('refuses a change with more actions than one transaction takes', async () => {
+    const notices = Array.from({ length: 99 }, (_, rung) => aNotice({ rung }));
+    await expect(
+      store.commit({ before: null, after: anAccount(), notices, audit: [aDraft()] }),
+    ).rejects.toThrow(TransactionTooLargeError);
+    expect(transactInputs()).toEqual([]);
+  });
+
+  it('puts invoices on pages: 20 small invoices on one page, big ones on pages of their own', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const small = Array.from({ length: 20 }, (_, i) => anInvoice({ invoiceId: `INV-${i}` }));
+    await store.commit({ before: null, after: anAccount(), invoices: small, audit: [aDraft()] });
+    const [smallTx] = transactInputs();
+    expect(smallTx?.TransactItems?.map((item) => item.Put?.Item?.sk)).toEqual([
+      'ACCOUNT',
+      keys.invoicePage('acme', 'C-1', 0).sk,
+      keys.audit('acme', 'C-1', 1).sk,
+    ]);
+    expect(Object.keys(smallTx?.TransactItems?.[1]?.Put?.Item?.invoices ?? {})).toHaveLength(20);
+
+    ddb.reset();
+    ddb.on(TransactWriteCommand).resolves({});
+    const big = Array.from({ length: 3 }, (_, i) =>
+      anInvoice({ invoiceId: `INV-${i}`, reference: 'R'.repeat(20_000) }),
+    );
+    await store.commit({ before: null, after: anAccount(), invoices: big, audit: [aDraft()] });
+    expect(transactInputs()[0]?.TransactItems?.map((item) => item.Put?.Item?.sk)).toEqual([
+      'ACCOUNT',
+      keys.invoicePage('acme', 'C-1', 0).sk,
+      keys.invoicePage('acme', 'C-1', 1).sk,
+      keys.invoicePage('acme', 'C-1', 2).sk,
+      keys.audit('acme', 'C-1', 1).sk,
+    ]);
+  });
+
+  it('refuses a change of more bytes than one transaction takes, naming them', async () => {
+    const invoices = Array.from({ length: 60 }, (_, i) =>
+      anInvoice({ invoiceId: `INV-${i}`, reference: 'R'.repeat(60_000) }),
+    );
     await expect(
       store.commit({ before: null, after: anAccount(), invoices, audit: [aDraft()] }),
-    ).rejects.toThrow(TransactionTooLargeError);
+    ).rejects.toThrow(/about \d+ bytes.*at most 4 MB/);
     expect(transactInputs()).toEqual([]);
   });
 });
@@ -382,6 +465,21 @@ describe('DynamoAccountStore.commitMany', () => {
       ),
     );
     expect(accountsPerTransaction).toEqual([['C-1', 'C-2'], ['C-1']]);
+  });
+
+  it('places a later change of an account on the pages its earlier change in the same call leaves', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const first = changeOf('C-1');
+    const second: AccountChange = {
+      ...changeOf('C-1', 1),
+      invoices: [anInvoice({ invoiceId: 'INV-9' })],
+    };
+
+    await store.commitMany([first, second]);
+
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    const pages = transactInputs().map((input) => input.TransactItems?.[1]?.Put?.Item);
+    expect(pages[1]).toEqual(pageItem(0, [...first.invoices!, anInvoice({ invoiceId: 'INV-9' })]));
   });
 
   it('reports the change whose condition failed and commits the others of its transaction', async () => {
@@ -717,15 +815,13 @@ describe('DynamoAccountStore reads', () => {
   });
 
   it('reads invoices by prefix of the account partition, consistently', async () => {
-    ddb
-      .on(QueryCommand)
-      .resolves({ Items: [{ ...anInvoice(), ...keys.invoice('acme', 'C-1', 'INV-1'), entity: 'invoice' }] });
+    ddb.on(QueryCommand).resolves({ Items: [pageItem(0, [anInvoice()])] });
 
     await expect(store.getInvoices('acme', 'C-1')).resolves.toEqual([anInvoice()]);
     expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toEqual({
       TableName: ACCOUNTS,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.account('acme', 'C-1').pk, ':prefix': keys.invoicePrefix },
+      ExpressionAttributeValues: { ':pk': keys.account('acme', 'C-1').pk, ':prefix': keys.invoicePagePrefix },
       ConsistentRead: true,
     });
   });
@@ -738,7 +834,7 @@ describe('DynamoAccountStore reads', () => {
       .resolves({
         Items: [
           { ...anAccount(), ...keys.account('acme', 'C-1') },
-          { ...anInvoice(), ...keys.invoice('acme', 'C-1', 'INV-1') },
+          pageItem(0, [anInvoice()]),
           { ...aNotice(), ...keys.notice('acme', 'C-1', 'cycle-1', 0) },
         ],
       });
