@@ -31,9 +31,10 @@
  * ARREARS_BENCH_CHILD_HEAP_MB caps the heap of the ingest processes, which shows the memory the
  * ingest really needs (it fails with an out-of-memory error if the cap is too small).
  */
-import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -81,9 +82,9 @@ const recordsOf = (rows: number, perCustomer: number): string[][] => {
   return records;
 };
 
-/** A row as a plain item: its CSV fields, keyed as the ingest keys the invoice. */
+/** A row as a plain item: its CSV fields, one item a row in its customer's partition. */
 const plainItem = (record: readonly string[]): Record<string, string> => {
-  const item: Record<string, string> = { ...keys.invoice(TENANT, record[0]!, record[5]!) };
+  const item: Record<string, string> = { pk: keys.account(TENANT, record[0]!).pk, sk: `INV#${record[5]!}` };
   for (const [index, name] of INVOICE_HEADER.entries()) if (record[index]) item[name] = record[index]!;
   return item;
 };
@@ -140,6 +141,36 @@ const runChild = (context: BenchContext, task: ChildTask): Promise<ChildResult> 
   );
 };
 
+/**
+ * CPU time (ms) the JVM of DynamoDB Local has used so far, from /proc (Linux); undefined elsewhere.
+ * With the ingest child's own CPU time it shows which side of the wire the seconds went to.
+ */
+const jvmCpuReader = (port: number): (() => number | undefined) => {
+  let pid: string | undefined;
+  let ticksPerSecond = 100;
+  try {
+    // The watchdog that starts the JVM carries the same arguments: the JVM is the one named java.
+    pid = execFileSync('pgrep', ['-f', `DynamoDBLocal.jar -port ${port} `], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .find((candidate) => readFileSync(`/proc/${candidate}/comm`, 'utf8').trim() === 'java');
+    if (pid === undefined) return () => undefined;
+    ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return () => undefined;
+  }
+  return () => {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000;
+    } catch {
+      return undefined;
+    }
+  };
+};
+
 const perSecond = (rows: number, ms: number) => Math.round(rows / (ms / 1000));
 const seconds = (ms: number) => Number((ms / 1000).toFixed(1));
 
@@ -163,6 +194,7 @@ export default defineBench({
     const [dynamo, s3] = await Promise.all([startDynamoDbLocal({}), startS3Local({ directory: s3Dir })]);
     const client = new DynamoDBClient(localDynamoDbClientConfig(dynamo.endpoint));
     const doc = DynamoDBDocumentClient.from(client);
+    const jvmCpu = jvmCpuReader(dynamo.port);
     const s3Client = new S3Client(localS3ClientConfig(s3.endpoint));
     let tableCounter = 0;
     const freshTables = async () => {
@@ -191,7 +223,18 @@ export default defineBench({
       }
       const best = calibration.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
       const bareTables = await freshTables();
+      const bareJvmBefore = jvmCpu();
+      const bareCpuBefore = process.cpuUsage();
       const bareMs = await bareLoad(doc, bareTables.accounts, records, best);
+      const bareCpu = process.cpuUsage(bareCpuBefore);
+      const bareJvmAfter = jvmCpu();
+      const bareCpuMs = {
+        client: (bareCpu.user + bareCpu.system) / 1000,
+        jvm:
+          bareJvmBefore === undefined || bareJvmAfter === undefined
+            ? undefined
+            : bareJvmAfter - bareJvmBefore,
+      };
       await dropTables(bareTables);
       records.length = 0;
 
@@ -206,7 +249,12 @@ export default defineBench({
       const warmUpTables = await freshTables();
       await runChild(context, { ...base, mode: 'e2e', key: warmUpKey, tables: warmUpTables });
       await dropTables(warmUpTables);
-      const e2e = await runChild(context, { ...base, mode: 'e2e', key, tables: await freshTables() });
+      const e2eTables = await freshTables();
+      const jvmCpuBefore = jvmCpu();
+      const e2e = await runChild(context, { ...base, mode: 'e2e', key, tables: e2eTables });
+      const jvmCpuAfter = jvmCpu();
+      const e2eJvmCpuMs =
+        jvmCpuBefore === undefined || jvmCpuAfter === undefined ? undefined : jvmCpuAfter - jvmCpuBefore;
       if (e2e.rowsRead !== rows || e2e.applied !== rows) {
         throw new Error(`end to end read ${e2e.rowsRead} and applied ${e2e.applied} of ${rows} rows`);
       }
@@ -255,12 +303,23 @@ export default defineBench({
       context.log(
         `ratio end to end / bare load: ${ratio.toFixed(2)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`,
       );
+      // CPU seconds do not depend on what else the machine runs the way wall time does (a busy
+      // machine starves DynamoDB Local's one transaction thread more than its many batch threads).
+      const cpuLine = (label: string, client: number, jvm: number | undefined, wallMs: number) =>
+        `CPU of the ${label}: client ${seconds(client)} s, DynamoDB Local ${jvm === undefined ? 'unknown' : `${seconds(jvm)} s`} (of ${seconds(wallMs)} s wall, ${availableParallelism()} cores)`;
+      context.log(cpuLine('bare load', bareCpuMs.client, bareCpuMs.jvm, bareMs));
+      context.log(cpuLine('end-to-end ingest', e2e.cpuMs, e2eJvmCpuMs, e2e.ms));
+      if (bareCpuMs.jvm !== undefined && e2eJvmCpuMs !== undefined) {
+        context.log(
+          `ratio of CPU seconds, bare load / end to end: ${((bareCpuMs.client + bareCpuMs.jvm) / (e2e.cpuMs + e2eJvmCpuMs)).toFixed(2)}`,
+        );
+      }
       context.log(
         `peak RSS of the end-to-end ingest: ${Math.round(e2e.maxRssMb)} MB (the Lambda has 1769 MB)`,
       );
       writeFileSync(
         join(context.outDir, `results-${rows}-${perCustomer}.json`),
-        `${JSON.stringify({ rows, perCustomer, childHeapMb: childHeapMb() ?? null, fileMb, calibration, best, bareMs, bareRate, e2e, e2eRate, ratio, noStore }, null, 2)}\n`,
+        `${JSON.stringify({ rows, perCustomer, childHeapMb: childHeapMb() ?? null, fileMb, calibration, best, bareMs, bareCpuMs, bareRate, e2e, e2eJvmCpuMs, e2eRate, ratio, noStore }, null, 2)}\n`,
       );
     } finally {
       client.destroy();

@@ -44,6 +44,8 @@ export interface ChildResult {
   rejected: number;
   maxRssMb: number;
   heapUsedMb: number;
+  /** CPU time of this process (user + system), to tell the ingest's own work from DynamoDB Local's. */
+  cpuMs: number;
 }
 
 /** Remembers only what ingest asks of markers; accounts are always new and every commit lands. */
@@ -93,6 +95,7 @@ const store: AccountStore = dynamo
   : noStore();
 
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 let firstRead: number | undefined;
 const watched = new Proxy(store, {
   get(target, property) {
@@ -119,6 +122,7 @@ const receipt = await ingestInvoiceFile(
   task.options ?? {},
 );
 const ended = performance.now();
+const cpu = process.cpuUsage(cpuAtStart);
 const result: ChildResult = {
   ms: ended - started,
   parseMs: (firstRead ?? ended) - started,
@@ -128,6 +132,7 @@ const result: ChildResult = {
   // resourceUsage().maxRSS is in kilobytes.
   maxRssMb: process.resourceUsage().maxRSS / 1024,
   heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
+  cpuMs: (cpu.user + cpu.system) / 1000,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 dynamo?.destroy();
