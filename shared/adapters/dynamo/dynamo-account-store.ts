@@ -84,6 +84,9 @@ export interface DynamoAccountStoreOptions {
   batchGetAttempts?: number;
 }
 
+/** Accounts whose invoice pages the store keeps from a read for the commit that follows it. */
+const PAGES_SEEN_LIMIT = 4096;
+
 /** DynamoDB's limit of keys in one BatchGetItem. */
 export const MAX_BATCH_GET_KEYS = 100;
 
@@ -123,6 +126,13 @@ export class DynamoAccountStore implements AccountStore {
   readonly #transactionSlots: Slots;
   readonly #transactionAttempts: number;
   readonly #batchGetAttempts: number;
+  /**
+   * Invoice pages read with their account by getAccountsWithInvoices, by account, with the
+   * version the account had: a commit planned on that version uses them instead of reading the
+   * pages again. Safe even if a commit slipped in between the account and its pages in that
+   * Query: the pages can then only be newer than the version, whose condition then fails.
+   */
+  readonly #pagesSeen = new Map<string, { version: number; pages: readonly InvoicePage[] }>();
 
   constructor(options: DynamoAccountStoreOptions) {
     this.#doc = DynamoDBDocumentClient.from(options.client, {
@@ -442,7 +452,12 @@ export class DynamoAccountStore implements AccountStore {
    */
   async #pagesBefore(change: AccountChange): Promise<readonly InvoicePage[]> {
     if (!change.before || !change.invoices?.length) return [];
-    return this.#readInvoicePages(change.after.tenantId, change.after.accountId);
+    const { tenantId, accountId } = change.after;
+    const seenKey = `${tenantId}\u0000${accountId}`;
+    const seen = this.#pagesSeen.get(seenKey);
+    this.#pagesSeen.delete(seenKey);
+    if (seen?.version === change.before.version) return seen.pages;
+    return this.#readInvoicePages(tenantId, accountId);
   }
 
   /**
@@ -612,7 +627,13 @@ export class DynamoAccountStore implements AccountStore {
         pages.push(invoicePageFromItem(item));
       }
     }
-    return account ? { account, invoices: invoicesOfPages(pages) } : undefined;
+    if (!account) return undefined;
+    const seenKey = `${tenantId}\u0000${accountId}`;
+    this.#pagesSeen.delete(seenKey);
+    this.#pagesSeen.set(seenKey, { version: account.version, pages });
+    // Oldest first out: a caller plans soon after it reads.
+    if (this.#pagesSeen.size > PAGES_SEEN_LIMIT) this.#pagesSeen.delete(this.#pagesSeen.keys().next().value!);
+    return { account, invoices: invoicesOfPages(pages) };
   }
 
   /** Items of the accounts table by key (at most 100), asking again for unprocessed keys. */

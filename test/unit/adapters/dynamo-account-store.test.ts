@@ -313,6 +313,33 @@ describe('DynamoAccountStore.commit', () => {
     expect(items[0]?.Put?.ConditionExpression).toBe('version = :expected');
   });
 
+  it('plans on the pages read with the account at the same version, and reads them again otherwise', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    const other = anInvoice({ invoiceId: 'INV-2' });
+    const account = anAccount({ version: 4, auditSeq: 4 });
+    ddb
+      .on(QueryCommand, { KeyConditionExpression: 'pk = :pk' })
+      .resolves({
+        Items: [{ ...account, ...keys.account('acme', 'C-1') }, pageItem(0, [anInvoice(), other])],
+      });
+    await store.getAccountsWithInvoices('acme', ['C-1']);
+    const paid = anInvoice({ openAmount: 0, status: 'paid' });
+
+    await store.commit({ before: account, after: account, invoices: [paid], audit: [aDraft()] });
+
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(transactInputs()[0]?.TransactItems?.[1]?.Put?.Item).toEqual(pageItem(0, [paid, other]));
+
+    // Used once: the next commit (or one on another version) reads the pages.
+    await store.commit({
+      before: { ...account, version: 5 },
+      after: account,
+      invoices: [paid],
+      audit: [aDraft()],
+    });
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(2);
+  });
+
   it('reads no pages for a new account or a change without invoices', async () => {
     ddb.on(TransactWriteCommand).resolves({});
     await store.commit({ before: null, after: anAccount(), invoices: [anInvoice()], audit: [aDraft()] });
