@@ -15,14 +15,16 @@ import * as z from '../../shared/zod';
  * key as is). GoCardless: the webhook endpoint secret. A tenant without an entry for a provider
  * has no endpoint for it (404).
  */
-export const WebhookSecrets = z.record(
-  z.string(),
+export const WebhookSecrets = z.onFirstUse(() =>
   z.record(
     z.string(),
-    z.union([
-      z.string().check(z.minLength(1)),
-      z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
-    ]),
+    z.record(
+      z.string(),
+      z.union([
+        z.string().check(z.minLength(1)),
+        z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+      ]),
+    ),
   ),
 );
 export type WebhookSecrets = z.infer<typeof WebhookSecrets>;
@@ -32,24 +34,28 @@ export type WebhookSecrets = z.infer<typeof WebhookSecrets>;
  * `POST /webhooks/{provider}/{tenant}`; the body arrives base64-encoded when API Gateway
  * considers it binary (`isBase64Encoded`).
  */
-export const WebhookHttpEvent = z.looseObject({
-  pathParameters: z.object({
-    provider: z.string().check(z.minLength(1)),
-    tenant: z.string().check(z.minLength(1)),
+export const WebhookHttpEvent = z.onFirstUse(() =>
+  z.looseObject({
+    pathParameters: z.object({
+      provider: z.string().check(z.minLength(1)),
+      tenant: z.string().check(z.minLength(1)),
+    }),
+    headers: z._default(z.record(z.string(), z.optional(z.string())), {}),
+    body: z.optional(z.string()),
+    isBase64Encoded: z._default(z.boolean(), false),
   }),
-  headers: z._default(z.record(z.string(), z.optional(z.string())), {}),
-  body: z.optional(z.string()),
-  isBase64Encoded: z._default(z.boolean(), false),
-});
+);
 export type WebhookHttpEvent = z.infer<typeof WebhookHttpEvent>;
 
 /** What one delivery did (for the log and the 200 body). */
-export const WebhookResult = z.object({
-  events: z.number().check(z.int()),
-  enqueued: z.number().check(z.int()),
-  duplicates: z.number().check(z.int()),
-  ignored: z.number().check(z.int()),
-});
+export const WebhookResult = z.onFirstUse(() =>
+  z.object({
+    events: z.number().check(z.int()),
+    enqueued: z.number().check(z.int()),
+    duplicates: z.number().check(z.int()),
+    ignored: z.number().check(z.int()),
+  }),
+);
 export type WebhookResult = z.infer<typeof WebhookResult>;
 
 /** The HTTP API's response (payload 2.0). */

@@ -5,13 +5,15 @@ import * as z from '../../shared/zod';
 export const PaymentMessage = Payment;
 export type PaymentMessage = z.infer<typeof PaymentMessage>;
 
-export const ReconcileOutcome = z.enum(['applied', 'overpaid', 'review', 'duplicate']);
+export const ReconcileOutcome = z.onFirstUse(() => z.enum(['applied', 'overpaid', 'review', 'duplicate']));
 export type ReconcileOutcome = z.infer<typeof ReconcileOutcome>;
 
 /** What reconciling one payment did. */
-export const ReconcileResult = z.object({
-  paymentId: z.string(),
-  outcome: ReconcileOutcome,
-  reason: z.string(),
-});
+export const ReconcileResult = z.onFirstUse(() =>
+  z.object({
+    paymentId: z.string(),
+    outcome: ReconcileOutcome,
+    reason: z.string(),
+  }),
+);
 export type ReconcileResult = z.infer<typeof ReconcileResult>;

@@ -5,36 +5,42 @@ import { IsoTimestamp, TenantId } from '../ids';
 /** Hash of the (empty) chain before an account's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export const AuditActor = z.object({
-  kind: z.enum(['system', 'user', 'webhook', 'schedule']),
-  /** The function, person or integration that acted. */
-  id: z.string(),
-});
+export const AuditActor = z.onFirstUse(() =>
+  z.object({
+    kind: z.enum(['system', 'user', 'webhook', 'schedule']),
+    /** The function, person or integration that acted. */
+    id: z.string(),
+  }),
+);
 export type AuditActor = z.infer<typeof AuditActor>;
 
 /** What a use case says about an action; the store adds the chain fields when it commits. */
-export const AuditDraft = z.object({
-  action: z.string(),
-  actor: AuditActor,
-  /** Why, in words a collections officer understands. */
-  reason: z.string(),
-  at: IsoTimestamp,
-  /** Digests of the subject before and after, so a change can be proved without copying personal data. */
-  before: z.optional(z.string()),
-  after: z.optional(z.string()),
-  /** Facts needed to explain the decision later (rung, policy version, amounts...); no secrets. */
-  data: z._default(z.record(z.string(), z.unknown()), {}),
-});
+export const AuditDraft = z.onFirstUse(() =>
+  z.object({
+    action: z.string(),
+    actor: AuditActor,
+    /** Why, in words a collections officer understands. */
+    reason: z.string(),
+    at: IsoTimestamp,
+    /** Digests of the subject before and after, so a change can be proved without copying personal data. */
+    before: z.optional(z.string()),
+    after: z.optional(z.string()),
+    /** Facts needed to explain the decision later (rung, policy version, amounts...); no secrets. */
+    data: z._default(z.record(z.string(), z.unknown()), {}),
+  }),
+);
 export type AuditDraft = z.infer<typeof AuditDraft>;
 
-export const AuditEntry = z.extend(AuditDraft, {
-  tenantId: TenantId,
-  /** The account (or other subject) whose chain this entry extends. */
-  subject: z.string(),
-  seq: z.number().check(z.int(), z.minimum(1)),
-  prevHash: z.string().check(z.length(64)),
-  hash: z.string().check(z.length(64)),
-});
+export const AuditEntry = z.onFirstUse(() =>
+  z.extend(AuditDraft, {
+    tenantId: TenantId,
+    /** The account (or other subject) whose chain this entry extends. */
+    subject: z.string(),
+    seq: z.number().check(z.int(), z.minimum(1)),
+    prevHash: z.string().check(z.length(64)),
+    hash: z.string().check(z.length(64)),
+  }),
+);
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 /** JSON with keys sorted at every depth, so the same entry always hashes the same. */

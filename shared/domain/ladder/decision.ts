@@ -8,37 +8,39 @@ import { addDays, dateIn, daysBetween, startOfLocalDay } from '../time/calendar'
 import type { LadderPolicy } from './policy';
 
 /** What the ladder does next, and why: every field is explainable from account + policy. */
-export const LadderDecision = z.discriminatedUnion('action', [
-  z.object({
-    action: z.literal('send'),
-    rung: z.number().check(z.int(), z.minimum(0)),
-    rungId: z.string(),
-    reason: z.string(),
-    policyVersion: z.number().check(z.int()),
-  }),
-  z.object({
-    action: z.literal('wait'),
-    nextActionAt: IsoTimestamp,
-    reason: z.string(),
-    policyVersion: z.number().check(z.int()),
-  }),
-  /** Act on a rung that sends nothing (handover, bureau report, write-off) or skip a notice rung. */
-  z.object({
-    action: z.literal('record'),
-    rung: z.number().check(z.int(), z.minimum(0)),
-    rungId: z.string(),
-    outcome: z.enum(['reached', 'skipped']),
-    reason: z.string(),
-    policyVersion: z.number().check(z.int()),
-  }),
-  z.object({
-    action: z.literal('stop'),
-    /** `cured`: nothing owed; `stopped`: contact must end; `ended`: the cycle is no longer this one. */
-    outcome: z.enum(['cured', 'stopped', 'ended', 'exhausted']),
-    reason: z.string(),
-    policyVersion: z.number().check(z.int()),
-  }),
-]);
+export const LadderDecision = z.onFirstUse(() =>
+  z.discriminatedUnion('action', [
+    z.object({
+      action: z.literal('send'),
+      rung: z.number().check(z.int(), z.minimum(0)),
+      rungId: z.string(),
+      reason: z.string(),
+      policyVersion: z.number().check(z.int()),
+    }),
+    z.object({
+      action: z.literal('wait'),
+      nextActionAt: IsoTimestamp,
+      reason: z.string(),
+      policyVersion: z.number().check(z.int()),
+    }),
+    /** Act on a rung that sends nothing (handover, bureau report, write-off) or skip a notice rung. */
+    z.object({
+      action: z.literal('record'),
+      rung: z.number().check(z.int(), z.minimum(0)),
+      rungId: z.string(),
+      outcome: z.enum(['reached', 'skipped']),
+      reason: z.string(),
+      policyVersion: z.number().check(z.int()),
+    }),
+    z.object({
+      action: z.literal('stop'),
+      /** `cured`: nothing owed; `stopped`: contact must end; `ended`: the cycle is no longer this one. */
+      outcome: z.enum(['cured', 'stopped', 'ended', 'exhausted']),
+      reason: z.string(),
+      policyVersion: z.number().check(z.int()),
+    }),
+  ]),
+);
 export type LadderDecision = z.infer<typeof LadderDecision>;
 
 export interface DecisionInput {

@@ -4,25 +4,27 @@ import { currencyExponent, isActiveCurrency } from './currencies';
 /**
  * ISO 4217 code of an active currency.
  */
-export const CurrencyCode = z
-  .string()
-  .check(
-    z.regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code'),
-    z.refine(isActiveCurrency, 'is not an active ISO 4217 currency'),
-  );
+export const CurrencyCode = z.onFirstUse(() =>
+  z
+    .string()
+    .check(
+      z.regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code'),
+      z.refine(isActiveCurrency, 'is not an active ISO 4217 currency'),
+    ),
+);
 export type CurrencyCode = z.infer<typeof CurrencyCode>;
 
 /** An amount in integer minor units (cents, yen, fils). Never a float. */
-export const MinorUnits = z
-  .number()
-  .check(z.int(), z.refine(Number.isSafeInteger, 'is out of the safe integer range'));
+export const MinorUnits = z.onFirstUse(() =>
+  z.number().check(z.int(), z.refine(Number.isSafeInteger, 'is out of the safe integer range')),
+);
 export type MinorUnits = z.infer<typeof MinorUnits>;
 
-export const Money = z.object({ amount: MinorUnits, currency: CurrencyCode });
+export const Money = z.onFirstUse(() => z.object({ amount: MinorUnits, currency: CurrencyCode }));
 export type Money = z.infer<typeof Money>;
 
 /** Balances of one account, minor units per currency: money in different currencies never adds up. */
-export const Balances = z.record(z.string(), MinorUnits);
+export const Balances = z.onFirstUse(() => z.record(z.string(), MinorUnits));
 export type Balances = z.infer<typeof Balances>;
 
 export class AmountFormatError extends Error {

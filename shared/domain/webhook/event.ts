@@ -15,12 +15,14 @@ export interface WebhookEvent {
 }
 
 /** The ledger's record that a webhook event was handled: a redelivery of it is acknowledged and dropped. */
-export const WebhookEventRecord = z.object({
-  tenantId: TenantId,
-  provider: z.string().check(z.minLength(1)),
-  eventId: z.string().check(z.minLength(1)),
-  type: z.string(),
-  paymentId: z.optional(z.string()),
-  receivedAt: IsoTimestamp,
-});
+export const WebhookEventRecord = z.onFirstUse(() =>
+  z.object({
+    tenantId: TenantId,
+    provider: z.string().check(z.minLength(1)),
+    eventId: z.string().check(z.minLength(1)),
+    type: z.string(),
+    paymentId: z.optional(z.string()),
+    receivedAt: IsoTimestamp,
+  }),
+);
 export type WebhookEventRecord = z.infer<typeof WebhookEventRecord>;

@@ -2,17 +2,19 @@ import * as z from '../../zod';
 import { MalformedWebhookError } from './errors';
 import type { WebhookEvent } from './event';
 
-export const GoCardlessEvent = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  created_at: z.string(),
-  resource_type: z.string().check(z.minLength(1)),
-  action: z.string().check(z.minLength(1)),
-  links: z._default(z.record(z.string(), z.string()), {}),
-});
+export const GoCardlessEvent = z.onFirstUse(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    created_at: z.string(),
+    resource_type: z.string().check(z.minLength(1)),
+    action: z.string().check(z.minLength(1)),
+    links: z._default(z.record(z.string(), z.string()), {}),
+  }),
+);
 export type GoCardlessEvent = z.infer<typeof GoCardlessEvent>;
 
 /** A GoCardless delivery: a batch of events, in no particular order. */
-export const GoCardlessWebhook = z.looseObject({ events: z.array(GoCardlessEvent) });
+export const GoCardlessWebhook = z.onFirstUse(() => z.looseObject({ events: z.array(GoCardlessEvent) }));
 export type GoCardlessWebhook = z.infer<typeof GoCardlessWebhook>;
 
 /**

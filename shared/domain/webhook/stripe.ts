@@ -6,35 +6,41 @@ import { MalformedWebhookError } from './errors';
 import type { WebhookEvent } from './event';
 
 /** Stripe metadata: string values set by whoever created the payment (our checkout, the creditor). */
-const Metadata = z._default(z.record(z.string(), z.string()), {});
+const Metadata = z.onFirstUse(() => z._default(z.record(z.string(), z.string()), {}));
 
 /** The envelope of every Stripe event (API versions add fields; only these are relied on). */
-export const StripeEvent = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  object: z.literal('event'),
-  type: z.string().check(z.minLength(1)),
-  /** Unix seconds at which the event happened. */
-  created: z.number().check(z.int(), z.positive()),
-  data: z.object({ object: z.looseObject({ object: z.string() }) }),
-});
+export const StripeEvent = z.onFirstUse(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    object: z.literal('event'),
+    type: z.string().check(z.minLength(1)),
+    /** Unix seconds at which the event happened. */
+    created: z.number().check(z.int(), z.positive()),
+    data: z.object({ object: z.looseObject({ object: z.string() }) }),
+  }),
+);
 export type StripeEvent = z.infer<typeof StripeEvent>;
 
-export const StripePaymentIntent = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  object: z.literal('payment_intent'),
-  amount: z.number().check(z.int(), z.nonnegative()),
-  currency: z.string(),
-  metadata: Metadata,
-});
+export const StripePaymentIntent = z.onFirstUse(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    object: z.literal('payment_intent'),
+    amount: z.number().check(z.int(), z.nonnegative()),
+    currency: z.string(),
+    metadata: Metadata,
+  }),
+);
 
-export const StripeCharge = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  object: z.literal('charge'),
-  amount: z.number().check(z.int(), z.nonnegative()),
-  currency: z.string(),
-  metadata: Metadata,
-  payment_intent: z.nullish(z.string()),
-});
+export const StripeCharge = z.onFirstUse(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    object: z.literal('charge'),
+    amount: z.number().check(z.int(), z.nonnegative()),
+    currency: z.string(),
+    metadata: Metadata,
+    payment_intent: z.nullish(z.string()),
+  }),
+);
 
 /**
  * Event types that mean money arrived. A card payment fires both for the same money; both
