@@ -1,4 +1,4 @@
-import { InvoiceField, type InvoiceFormat } from './format';
+import { INVOICE_FIELDS, type InvoiceField, type InvoiceFormat } from './format';
 
 /** Fields every row needs: a file whose header lacks one of them cannot be read at all. */
 export const REQUIRED_FIELDS: readonly InvoiceField[] = [
@@ -12,7 +12,7 @@ export const REQUIRED_FIELDS: readonly InvoiceField[] = [
 ];
 
 /** Our fields in a fixed order; rows are read by position in this list. */
-export const FIELDS: readonly InvoiceField[] = InvoiceField.options;
+export const FIELDS: readonly InvoiceField[] = INVOICE_FIELDS;
 
 /** Where each field sits in a record (-1: the file has no such column), and what the file calls it. */
 export interface ColumnPlan {

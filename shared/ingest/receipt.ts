@@ -5,44 +5,48 @@ import { type InvoiceRow, type RowReject, RowReject as RowRejectSchema } from '.
 import type { IngestSummary } from './parse-invoice-file';
 
 /** A reject as the receipt shows it: where and why, without the value (that is in the quarantine file). */
-export const ReceiptReject = z.pick(RowRejectSchema, { line: true, field: true, reason: true });
+export const ReceiptReject = z.onFirstUse(() =>
+  z.pick(RowRejectSchema, { line: true, field: true, reason: true }),
+);
 export type ReceiptReject = z.infer<typeof ReceiptReject>;
 
 /**
  * What a finance team gets back for every file: what was read, applied and rejected, and why.
  * `rowsRead = applied + rejected` always.
  */
-export const Receipt = z.object({
-  tenantId: TenantId,
-  fileName: z.string(),
-  /** sha256 (hex) of the file's bytes; null when the file was refused before it was read to the end. */
-  checksum: z.nullable(z.string()),
-  bytes: z.number().check(z.int(), z.minimum(0)),
-  format: z.enum(['csv', 'jsonl']),
-  encoding: z.nullable(z.enum(['utf-8', 'windows-1252'])),
-  delimiter: z.nullable(z.string()),
-  rowsRead: z.number().check(z.int(), z.minimum(0)),
-  applied: z.number().check(z.int(), z.minimum(0)),
-  rejected: z.number().check(z.int(), z.minimum(0)),
-  /** True when the same file (same checksum) was ingested before: nothing changed this time. */
-  duplicateFile: z.boolean(),
-  /** Net amount per currency of the applied rows, minor units (credit notes subtract). */
-  totals: z.record(z.string(), MinorUnits),
-  rejects: z.array(ReceiptReject),
-  /** Reject entries left out of `rejects` (the quarantine file lists them all). */
-  rejectsOmitted: z.number().check(z.int(), z.minimum(0)),
-  duplicateDebtors: z.array(
-    z.object({
-      customerIds: z.tuple([z.string(), z.string()]),
-      via: z.enum(['email', 'phone']),
-      lines: z.tuple([z.number().check(z.int()), z.number().check(z.int())]),
-    }),
-  ),
-  /** Why the file was refused as a whole, when it was. */
-  fileRejection: z.optional(z.object({ code: z.string(), reason: z.string() })),
-  /** Key of the quarantine file, when rows were rejected. */
-  quarantine: z.optional(z.string()),
-});
+export const Receipt = z.onFirstUse(() =>
+  z.object({
+    tenantId: TenantId,
+    fileName: z.string(),
+    /** sha256 (hex) of the file's bytes; null when the file was refused before it was read to the end. */
+    checksum: z.nullable(z.string()),
+    bytes: z.number().check(z.int(), z.minimum(0)),
+    format: z.enum(['csv', 'jsonl']),
+    encoding: z.nullable(z.enum(['utf-8', 'windows-1252'])),
+    delimiter: z.nullable(z.string()),
+    rowsRead: z.number().check(z.int(), z.minimum(0)),
+    applied: z.number().check(z.int(), z.minimum(0)),
+    rejected: z.number().check(z.int(), z.minimum(0)),
+    /** True when the same file (same checksum) was ingested before: nothing changed this time. */
+    duplicateFile: z.boolean(),
+    /** Net amount per currency of the applied rows, minor units (credit notes subtract). */
+    totals: z.record(z.string(), MinorUnits),
+    rejects: z.array(ReceiptReject),
+    /** Reject entries left out of `rejects` (the quarantine file lists them all). */
+    rejectsOmitted: z.number().check(z.int(), z.minimum(0)),
+    duplicateDebtors: z.array(
+      z.object({
+        customerIds: z.tuple([z.string(), z.string()]),
+        via: z.enum(['email', 'phone']),
+        lines: z.tuple([z.number().check(z.int()), z.number().check(z.int())]),
+      }),
+    ),
+    /** Why the file was refused as a whole, when it was. */
+    fileRejection: z.optional(z.object({ code: z.string(), reason: z.string() })),
+    /** Key of the quarantine file, when rows were rejected. */
+    quarantine: z.optional(z.string()),
+  }),
+);
 export type Receipt = z.infer<typeof Receipt>;
 
 /** What the store made of the valid rows. */
