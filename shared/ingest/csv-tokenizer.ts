@@ -21,8 +21,8 @@ export interface CsvSink {
   /**
    * The same record offered first without cutting it into strings: field k is
    * `text.slice(starts[k], ends[k])` for k < count (a quoted field without doubled quotes is the
-   * text between its quotes). Return true when taken; false to get it as `record` instead. Only
-   * offered when no field needs unescaping.
+   * text between its quotes; a record with doubled quotes comes as ranges of a string made of
+   * its values). Return true when taken; false to get it as `record` instead.
    */
   fields?(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean;
   /** A record that cannot be read; `excerpt` is its start, for the person who fixes it. */
@@ -277,16 +277,37 @@ export class CsvTokenizer {
     if (i - start > this.maxRecordChars)
       sink.invalid(line, this.tooLong(), text.slice(start, start + EXCERPT));
     else if (problem) sink.invalid(line, problem, text.slice(start, Math.min(i, start + EXCERPT)));
-    else if (
-      escapes ||
-      sink.fields === undefined ||
-      !sink.fields(text, this.starts, this.ends, count, line)
-    ) {
-      const fields: string[] = new Array(count);
-      for (let k = 0; k < count; k++) fields[k] = unescaped[k] ?? text.slice(this.starts[k]!, this.ends[k]!);
-      sink.record(fields, line);
+    else if (!escapes) {
+      if (sink.fields === undefined || !sink.fields(text, this.starts, this.ends, count, line))
+        sink.record(this.cut(text, count), line);
+    } else {
+      const fields = this.cut(text, count);
+      if (sink.fields === undefined || !this.offerValues(fields, line, sink)) sink.record(fields, line);
     }
     return i;
+  }
+
+  /** The fields of the record just read, as strings. */
+  private cut(text: string, count: number): string[] {
+    const fields: string[] = new Array(count);
+    for (let k = 0; k < count; k++)
+      fields[k] = this.unescaped[k] ?? text.slice(this.starts[k]!, this.ends[k]!);
+    return fields;
+  }
+
+  /**
+   * Offers a record whose fields needed unescaping as ranges too: of one string made of its
+   * values (a name such as "The ""Best"" Ltd" is common, and every row of its customer would
+   * otherwise come as strings). False when it was not taken.
+   */
+  private offerValues(fields: string[], line: number, sink: CsvSink): boolean {
+    let at = 0;
+    for (let k = 0; k < fields.length; k++) {
+      this.starts[k] = at;
+      at += fields[k]!.length;
+      this.ends[k] = at;
+    }
+    return sink.fields!(fields.join(''), this.starts, this.ends, fields.length, line);
   }
 
   /** Room for twice as many field boundaries. */

@@ -13,7 +13,7 @@ import {
   type RecordSource,
 } from './record-sources';
 import { detach, type FieldProblem, InvoiceRowRules, loadPhoneRules } from './row-rules';
-import { StringTable } from './string-table';
+import { hashRange, StringTable } from './string-table';
 import { InvoiceTextDecoder, sniffFile, type TextEncoding } from './text-decoding';
 
 export interface InvoiceFileInput {
@@ -127,6 +127,10 @@ const DECODE_BYTES = 32 * 1024;
 /** Bytes looked at for signs of a binary file before decoding starts. */
 const SNIFF_BYTES = 8 * 1024;
 const MAX_VALUE = 200;
+/** The fewest bytes a row of an export usually takes, to size the table of invoice ids. */
+const BYTES_PER_ROW = 128;
+/** Position of `invoiceId` in FIELDS. */
+const INVOICE_ID = FIELDS.indexOf('invoiceId');
 
 const toBuffer = (chunk: Uint8Array | string): Buffer =>
   typeof chunk === 'string'
@@ -143,9 +147,10 @@ const clip = (value: string): string =>
  * Everything the parse of one file keeps between chunks: counters, the invoice ids seen (for
  * duplicates inside the file), contact keys (for possible duplicate debtors) and the batch being
  * filled. Memory: the id table holds every valid invoice id (about 60 bytes for a 13-character
- * id with the table's spare room: 60 MB for 1,000,000 rows); the contact tables one entry per
- * distinct e-mail and phone (about 80 bytes each); the row rules keep the last contact of up to
- * 100,000 customers (about 35 MB); the rest is bounded by the batch and chunk sizes.
+ * id with the table's spare room: 60 MB for 1,000,000 rows; sized from the file's size at the
+ * start, so it is not rebuilt as it grows); the contact tables one entry per distinct e-mail and
+ * phone (about 80 bytes each); the row rules keep the last contact of up to 100,000 customers
+ * (about 35 MB); the rest is bounded by the batch and chunk sizes.
  */
 class FileParse implements RecordSink {
   rowsRead = 0;
@@ -163,7 +168,9 @@ class FileParse implements RecordSink {
   private rules: InvoiceRowRules | undefined;
   private plan: ColumnPlan | undefined;
   private readonly problems: FieldProblem[] = [];
-  private readonly invoiceLines = new StringTable(4096);
+  private readonly invoiceLines: StringTable;
+  /** What `StringTable.touch` read: kept only so that the read is not optimised away. */
+  private touched = 0;
   /** Normalised e-mail / phone -> the first customer that used it, and the line (by owner number). */
   private readonly emails = new StringTable(1024);
   private readonly phones = new StringTable(1024);
@@ -177,6 +184,8 @@ class FileParse implements RecordSink {
   /** The batch being filled: its customers in order of appearance, and its row count. */
   private accounts: AccountRows[] = [];
   private batchRows = 0;
+  /** Groups in the batches before the one being filled. */
+  private groupsBefore = 0;
   /** Customers of the batch being filled that the rules do not remember (beyond 100,000). */
   private readonly strays = new Map<string, AccountRows>();
   private batches = 0;
@@ -189,7 +198,12 @@ class FileParse implements RecordSink {
       Pick<ParseInvoiceFileOptions, 'batchRows' | 'maxRejectsKept' | 'maxDuplicateDebtorsKept'>
     > &
       Pick<ParseInvoiceFileOptions, 'onReject'>,
-  ) {}
+    size: number | undefined,
+  ) {
+    // Sized for the rows the file likely holds, so the table of invoice ids is not rebuilt as
+    // it grows (each rebuild places every id again): a row of an export takes 100-200 bytes.
+    this.invoiceLines = new StringTable(Math.max(4096, Math.floor((size ?? 0) / BYTES_PER_ROW)));
+  }
 
   header(plan: ColumnPlan): void {
     this.plan = plan;
@@ -212,15 +226,28 @@ class FileParse implements RecordSink {
    * rules find it plainly valid (most rows), else handed back to come as strings to `record`.
    */
   fields(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean {
-    if (count !== this.plan!.columns) return false;
+    const plan = this.plan!;
+    if (count !== plan.columns) return false;
     if (this.replacementSeen) {
       const mark = text.indexOf('\uFFFD', starts[0]!);
       if (mark >= 0 && mark < ends[count - 1]!) return false;
     }
+    // The invoice id's slot in the table of a million ids is read first, so that waiting for
+    // it overlaps with waiting for the customer's, which `readRanges` looks up next.
+    const invoiceColumn = plan.index[INVOICE_ID]!;
+    const invoiceHash = hashRange(text, starts[invoiceColumn]!, ends[invoiceColumn]!);
+    this.touched ^= this.invoiceLines.touch(invoiceHash);
     const row = this.rules!.readRanges(text, starts, ends, line);
     if (row === undefined) return false;
     this.rowsRead++;
-    this.take(row);
+    const firstLine = this.invoiceLines.setIfAbsentAt(
+      text,
+      starts[invoiceColumn]!,
+      ends[invoiceColumn]!,
+      invoiceHash,
+      line,
+    );
+    this.take(row, firstLine);
     return true;
   }
 
@@ -271,12 +298,14 @@ class FileParse implements RecordSink {
       }
       return;
     }
-    this.take(row);
+    this.take(row, this.invoiceLines.setIfAbsent(row.invoiceId, row.line));
   }
 
-  /** A row the rules found valid: checked against the file's other rows, then into the batch. */
-  private take(row: InvoiceRow): void {
-    const firstLine = this.invoiceLines.setIfAbsent(row.invoiceId, row.line);
+  /**
+   * A row the rules found valid, after its invoice id went into the file's table: rejected when
+   * the id was there already (`firstLine`, the line of the row taken), else into the batch.
+   */
+  private take(row: InvoiceRow, firstLine: number): void {
     if (firstLine >= 0) {
       this.rejected++;
       this.addReject({
@@ -293,19 +322,21 @@ class FileParse implements RecordSink {
     if (total === undefined) this.totals.set(row.currency, { sum: signed });
     else total.sum = addMinor(total.sum, signed);
     const rules = this.rules!;
-    const reading = rules.lastContact!;
-    if (!reading.debtorChecked) {
-      // Once per customer and contact: its later rows with the same contact add nothing.
-      reading.debtorChecked = true;
+    const customers = rules.customers;
+    // The customer's slot in the rules' table when it is remembered (the first 100,000).
+    const slot = rules.lastSlot;
+    if (slot < 0 || !customers.isChecked(slot)) {
+      // Once per remembered customer and contact: its later rows with the same contact add nothing.
+      if (slot >= 0) customers.setChecked(slot);
       if (row.contact.email !== undefined) this.checkDebtor(this.emails, row.contact.email, 'email', row);
       if (row.contact.phone !== undefined) this.checkDebtor(this.phones, row.contact.phone, 'phone', row);
     }
-    // Grouped per customer as rows come: the rules remember the customer, and where its group
-    // of this batch is, so no lookup is needed here.
-    const customer = rules.lastCustomer;
+    // Grouped per customer as rows come: the rules' table keeps the number of the customer's
+    // latest group (numbered across batches), so no lookup is needed here.
     let group: AccountRows | undefined;
-    if (customer !== undefined) {
-      if (customer.batch === this.batches) group = this.accounts[customer.slot];
+    if (slot >= 0) {
+      const number = customers.groupAt(slot) - this.groupsBefore;
+      if (number >= 0) group = this.accounts[number];
     } else {
       group = this.strays.get(row.customerId);
     }
@@ -314,12 +345,8 @@ class FileParse implements RecordSink {
       group.contact = row.contact;
     } else {
       group = new CustomerGroup(row);
-      if (customer !== undefined) {
-        customer.batch = this.batches;
-        customer.slot = this.accounts.length;
-      } else {
-        this.strays.set(row.customerId, group);
-      }
+      if (slot >= 0) customers.setGroup(slot, this.groupsBefore + this.accounts.length);
+      else this.strays.set(row.customerId, group);
       this.accounts.push(group);
     }
     if (++this.batchRows >= this.options.batchRows) this.flush();
@@ -336,6 +363,7 @@ class FileParse implements RecordSink {
   flush(): void {
     if (this.batchRows === 0) return;
     this.ready.push(new Batch(this.batches++, this.batchRows, this.accounts));
+    this.groupsBefore += this.accounts.length;
     this.accounts = [];
     this.batchRows = 0;
     this.strays.clear();
@@ -495,12 +523,16 @@ export async function* parseInvoiceFile(
 ): AsyncGenerator<IngestEvent, void, undefined> {
   const format = InvoiceFormat.parse(input.format);
   await loadPhoneRules();
-  const parse = new FileParse(format, {
-    batchRows: options.batchRows ?? 500,
-    maxRejectsKept: options.maxRejectsKept ?? 10_000,
-    maxDuplicateDebtorsKept: options.maxDuplicateDebtorsKept ?? 1000,
-    onReject: options.onReject,
-  });
+  const parse = new FileParse(
+    format,
+    {
+      batchRows: options.batchRows ?? 500,
+      maxRejectsKept: options.maxRejectsKept ?? 10_000,
+      maxDuplicateDebtorsKept: options.maxDuplicateDebtorsKept ?? 1000,
+      onReject: options.onReject,
+    },
+    input.size !== undefined && input.size <= format.maxFileBytes ? input.size : undefined,
+  );
   const maxRecordChars = options.maxRecordChars ?? 64 * 1024;
   const source: RecordSource =
     format.format === 'csv'

@@ -1,4 +1,3 @@
-import type { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import type { Contact } from '../domain/account/account';
 import { ExternalId, IsoDate, TimeZone } from '../domain/ids';
 import {
@@ -11,11 +10,13 @@ import {
 import type * as z from '../zod';
 import { isCountryCode } from './countries';
 import { isCreditorReference, readReference } from './creditor-reference';
+import { CustomerTable } from './customer-table';
 import type { InvoiceField, InvoiceFormat } from './format';
 import type { ColumnPlan } from './header';
 import type { InvoiceRow } from './invoice-row';
+import { PhoneNormaliser } from './phone-numbers';
 import { isFormulaStart, startsLikeFormula } from './spreadsheet';
-import { StringTable } from './string-table';
+import { hashKey, hashRange } from './string-table';
 
 /**
  * Row validation. Every rule has a fast path written for the common case (a row that passes) and
@@ -25,6 +26,8 @@ import { StringTable } from './string-table';
  * row costs about 2 µs a row (measured), as much as the rest of parsing together; the fast paths
  * cost a fraction of that, and test/unit/ingest/row-rules.test.ts checks they agree with zod.
  */
+
+export { loadPhoneRules, PhoneNormaliser } from './phone-numbers';
 
 /** Values that mark a row as a credit note in `type` (case-insensitive); empty means invoice. */
 export const CREDIT_NOTE_TYPES = ['credit_note', 'credit note', 'credit-note', 'creditnote', 'credit', 'cn'];
@@ -54,7 +57,8 @@ export const detach = (value: string): string => (value.length < 13 ? value : ` 
 
 /** `toLowerCase` without the ICU round trip for the usual ASCII value that is lower case already. */
 const asciiLower = (value: string): string => {
-  for (let i = 0; i < value.length; i++) {
+  const length = value.length;
+  for (let i = 0; i < length; i++) {
     const code = value.charCodeAt(i);
     if ((code >= 65 && code <= 90) || code > 127) return value.toLowerCase();
   }
@@ -81,15 +85,16 @@ export const isEmail = (value: string): boolean => {
   if (previous === 46 || previous === 39) return false;
   let labelStart = at + 1;
   let labels = 0;
-  for (let i = at + 1; i <= value.length; i++) {
-    const code = i < value.length ? value.charCodeAt(i) : 46;
+  const length = value.length;
+  for (let i = at + 1; i <= length; i++) {
+    const code = i < length ? value.charCodeAt(i) : 46;
     if (code !== 46) {
       if (!isAlnum(code) && code !== 45) return false;
       continue;
     }
     if (i === labelStart || !isAlnum(value.charCodeAt(labelStart))) return false;
     labels++;
-    if (i === value.length) {
+    if (i === length) {
       if (labels < 2 || i - labelStart < 2) return false;
       for (let k = labelStart; k < i; k++) if (!isLetter(value.charCodeAt(k))) return false;
     }
@@ -137,7 +142,8 @@ export const isExternalIdAt = (text: string, start: number, end: number): boolea
 export const cleanText = (value: string): string | undefined => {
   let fold = false;
   let previousSpace = false;
-  for (let i = 0; i < value.length; i++) {
+  const length = value.length;
+  for (let i = 0; i < length; i++) {
     const code = value.charCodeAt(i);
     if (code === 32) {
       if (previousSpace) fold = true;
@@ -273,75 +279,6 @@ export const dateReader = (format: InvoiceFormat['dateFormat']): ((text: string)
 
 type Normalised = string | { reason: string };
 
-let parsePhone: typeof parsePhoneNumberFromString | undefined;
-
-/**
- * Loads libphonenumber-js (its code and metadata are the largest part of the ingest bundle, ~120
- * KB): imported dynamically so that starting a function that bundles this module does not pay
- * for it, only reading a file does. Await it once before reading rows (`parseInvoiceFile` does).
- */
-export const loadPhoneRules = async (): Promise<void> => {
-  parsePhone ??= (await import('libphonenumber-js/min')).parsePhoneNumberFromString;
-};
-
-/**
- * E.164 phone numbers via libphonenumber-js with its `min` metadata: it checks length and number
- * plan per country (`max` adds number-type patterns and costs 1.6x more; nothing here needs the
- * type). A parse costs 3-10 µs, so results are cached per (country, text): a customer's rows
- * repeat the same number.
- */
-export class PhoneNormaliser {
-  private readonly cache = new Map<string, Map<string, Normalised>>();
-  private entries = 0;
-
-  constructor(private readonly maxEntries = 20_000) {}
-
-  normalise(text: string, country: string | undefined): Normalised {
-    const key = country ?? '';
-    let byText = this.cache.get(key);
-    if (byText === undefined) {
-      byText = new Map();
-      this.cache.set(key, byText);
-    }
-    let result = byText.get(text);
-    if (result === undefined) {
-      result = this.parse(text, country);
-      if (this.entries >= this.maxEntries) {
-        this.cache.clear();
-        this.entries = 0;
-        byText = new Map();
-        this.cache.set(key, byText);
-      }
-      byText.set(detach(text), result);
-      this.entries++;
-    }
-    return result;
-  }
-
-  private parse(text: string, country: string | undefined): Normalised {
-    if (parsePhone === undefined) throw new Error('phone rules not loaded: await loadPhoneRules() first');
-    const number = parsePhone(text, {
-      // biome-ignore lint/suspicious/noExplicitAny: the country was checked against ISO 3166 already
-      defaultCountry: country as any,
-      extract: false,
-    });
-    if (!number) {
-      if (!text.startsWith('+') && country === undefined) {
-        return {
-          reason: 'is written in national form but the row names no country: write it as +<country code>…',
-        };
-      }
-      return { reason: 'is not a phone number' };
-    }
-    if (!number.isValid()) {
-      return {
-        reason: `is not a valid phone number${number.country ? ` for ${number.country}` : country ? ` for ${country}` : ''}`,
-      };
-    }
-    return number.number;
-  }
-}
-
 /** IANA zones, canonicalised (`europe/berlin` → `Europe/Berlin`) and cached: the check costs ~20 µs. */
 class TimeZones {
   private readonly cache = new Map<string, Normalised>();
@@ -363,6 +300,46 @@ class TimeZones {
 }
 
 /**
+ * True when `text.slice(start, end)` is printable ASCII without two spaces in a row: text that
+ * `cleanText` leaves as it is.
+ */
+const isPlainText = (text: string, start: number, end: number): boolean => {
+  let previous = 0;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code > 126 || (code === 32 && previous === 32)) return false;
+    previous = code;
+  }
+  return true;
+};
+
+/** The digit at `text[index]`, or -100,000 for anything else. */
+const digitAt = (text: string, index: number): number => {
+  const digit = text.charCodeAt(index) - 48;
+  return digit >= 0 && digit <= 9 ? digit : -100_000;
+};
+
+/**
+ * {@link isoDateAt} as a day number, `(year - 1900) * 372 + (month - 1) * 31 + day - 1`, for a
+ * table of the ISO strings already seen; -1 for anything else.
+ */
+export const isoDaySlotAt = (text: string, start: number, end: number): number => {
+  if (end - start !== 10 || text.charCodeAt(start + 4) !== 45 || text.charCodeAt(start + 7) !== 45) return -1;
+  // Every row carries two dates: the digits are read unrolled (a non-digit makes the value
+  // negative, out of every range below).
+  const year =
+    digitAt(text, start) * 1000 +
+    digitAt(text, start + 1) * 100 +
+    digitAt(text, start + 2) * 10 +
+    digitAt(text, start + 3);
+  const month = digitAt(text, start + 5) * 10 + digitAt(text, start + 6);
+  const day = digitAt(text, start + 8) * 10 + digitAt(text, start + 9);
+  if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1) return -1;
+  if (day > (month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!)) return -1;
+  return (year - MIN_YEAR) * 372 + (month - 1) * 31 + day - 1;
+};
+
+/**
  * True when `text.slice(start, end)` is not empty and starts and ends with printable ASCII other
  * than a space: trimming leaves it as it is, and it starts with no tab or carriage return.
  */
@@ -373,58 +350,10 @@ const plainEnds = (text: string, start: number, end: number): boolean => {
   return first > 32 && first < 127 && last > 32 && last < 127;
 };
 
-/** Marks an absent value in a contact key. */
-const ABSENT = 0xffff;
-
-/**
- * The raw contact fields of a row as one flat string: each value after its length (two code
- * units), an absent one as U+FFFF alone, so two different sets of values never give the same key.
- * One flat string, compared in place with the row (`sameContact`), instead of five strings
- * cut from the text on every row.
- */
-const contactKey = (...values: (string | undefined)[]): string => {
-  const parts: string[] = [];
-  for (const value of values) {
-    if (value === undefined) parts.push('\uffff');
-    else parts.push(String.fromCharCode(value.length >>> 16, value.length & 0xffff), value);
-  }
-  // `join` builds a flat string, which keeps no part of the text it was read from alive.
-  return parts.join('');
-};
-
-/** True when `key` is `contactKey(...values)`, without building it. */
-const keyHolds = (key: string, ...values: (string | undefined)[]): boolean => {
-  let k = 0;
-  for (const value of values) {
-    if (value === undefined) {
-      if (key.charCodeAt(k++) !== ABSENT) return false;
-      continue;
-    }
-    const length = value.length;
-    if (key.charCodeAt(k) !== length >>> 16 || key.charCodeAt(k + 1) !== (length & 0xffff)) return false;
-    k += 2;
-    if (k + length > key.length) return false;
-    for (let i = 0; i < length; i++) if (key.charCodeAt(k + i) !== value.charCodeAt(i)) return false;
-    k += length;
-  }
-  return k === key.length;
-};
-
 const countryReason = (code: string): string =>
   code === 'UK'
     ? 'is not an ISO 3166 country code: the United Kingdom is GB'
     : 'is not an ISO 3166 alpha-2 country code (two letters, such as DE)';
-
-/** A customer's contact fields as the file wrote them, and what they gave (per file, reused while they repeat). */
-export interface ContactReading {
-  /** The raw contact fields it was read from, as one flat string (see `contactKey`). */
-  key: string;
-  /** The normalised contact, or undefined when a field is wrong (see `problems`). */
-  contact: Contact | undefined;
-  problems: readonly FieldProblem[];
-  /** Set by the caller once the contact was checked for duplicate debtors. */
-  debtorChecked: boolean;
-}
 
 /**
  * A valid row. A class, not an object literal, for the same reason as the batches of
@@ -453,20 +382,17 @@ class ValidRow implements InvoiceRow {
   }
 }
 
+/** For `contact`: the customer is still to be looked up. */
+const LOOK_UP = -2;
+
 /** Customers whose last contact reading is kept; beyond it, contacts are read row by row. */
 const MAX_REMEMBERED_CUSTOMERS = 100_000;
 
-/**
- * What the rules keep of one customer while a file is read: the reading of its contact as its
- * last row wrote it (updated in place when the contact changes), in the same object.
- */
-export interface RememberedCustomer extends ContactReading {
-  /** The customer id, detached: every row of the customer shares this one string. */
-  readonly id: string;
-  /** Free for the caller: `parseInvoiceFile` keeps the customer's place in the batch it fills. */
-  batch: number;
-  slot: number;
-}
+/** Positions (in FIELDS order) of the contact fields: name, e-mail, phone, country, time zone. */
+const CONTACT_POSITIONS = [1, 2, 3, 4, 5] as const;
+
+/** ISO dates by day: `(year - MIN_YEAR) * 372 + (month - 1) * 31 + day - 1`. */
+const DAY_SLOTS = (MAX_YEAR - MIN_YEAR + 1) * 372;
 
 /**
  * Reads and checks rows of one file. Construct once per file: it holds the compiled rules and
@@ -475,7 +401,8 @@ export interface RememberedCustomer extends ContactReading {
  * Contact fields are checked once per customer while they repeat: a customer's rows carry the
  * same name, e-mail and phone, and checking them (an e-mail scan, a phone number parse of
  * 3-20 µs) on every row would cost more than everything else. The last reading per customer id
- * is kept (up to 100,000 customers, about 35 MB) and reused when the row's raw values are equal.
+ * is kept (up to 100,000 customers, see `CustomerTable`) and reused while the row's raw values
+ * are equal to the ones it was read from.
  *
  * Two ways in: `read` takes a record as strings and is the reference; `readRanges` takes a CSV
  * record as ranges of the decoded text and only answers for a row that is plainly valid, reading
@@ -493,21 +420,43 @@ export class InvoiceRowRules {
   private readonly separatorCode: number;
   private readonly defaultCountry: string | undefined;
   private readonly at: number[];
-  /** Remembered customers, and their index there by id (a table that takes ids in place). */
-  private readonly customers: RememberedCustomer[] = [];
-  private readonly customerIndex = new StringTable(1024);
-  /** ISO dates by YYYYMMDD and currency codes by their three character codes: rows share them. */
-  private readonly dates = new Map<number, string>();
+  /** The columns of the contact fields (`at` at CONTACT_POSITIONS). */
+  private readonly contactColumns: number[];
+  /**
+   * Remembered customers: the table finds a customer's number by its id and holds the raw
+   * contact values of its latest reading; by number, its id (one string shared by all its
+   * rows), the contact read from those values and their problems.
+   */
+  readonly customers = new CustomerTable(1024);
+  /**
+   * Per customer number n: its id at 2n, its contact at 2n + 1 (undefined when a field is
+   * wrong). One array, so a row that names the customer reads one place for both.
+   */
+  private readonly known: (string | Contact | undefined)[] = [];
+  private readonly contactProblems: (readonly FieldProblem[])[] = [];
+  /** ISO dates by day (see DAY_SLOTS) and currency codes by their three characters: rows share them. */
+  private readonly dates: (string | undefined)[] = new Array(DAY_SLOTS);
   private readonly currencies = new Map<number, string | null>();
   /** Values of the contact columns for `contact` on the range path (other columns undefined). */
   private readonly contactValues: (string | undefined)[];
+  /** The raw contact values of the row being read, in CONTACT_POSITIONS order. */
+  private readonly rawContact: (string | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
   private readonly noProblems: FieldProblem[] = [];
   private values: readonly (string | undefined)[] = NO_VALUES;
   private problems: FieldProblem[] = [];
-  /** The contact reading of the row read last. */
-  lastContact: ContactReading | undefined;
-  /** The customer of the row read last, when it is remembered (the first 100,000 customers). */
-  lastCustomer: RememberedCustomer | undefined;
+  /** The contact of the row read last; undefined when one of its contact fields is wrong. */
+  lastContact: Contact | undefined;
+  /**
+   * The slot in `customers` of the customer of the row read last, when it is remembered (the
+   * first 100,000 customers); -1 otherwise. Valid until the next row is read.
+   */
+  lastSlot = -1;
 
   constructor(format: InvoiceFormat, plan: ColumnPlan) {
     this.readDate = dateReader(format.dateFormat);
@@ -516,6 +465,7 @@ export class InvoiceRowRules {
     this.separatorCode = format.decimalSeparator.charCodeAt(0);
     this.defaultCountry = format.defaultCountry;
     this.at = [...plan.index];
+    this.contactColumns = CONTACT_POSITIONS.map((position) => plan.index[position]!);
     this.contactValues = new Array(Math.max(0, ...plan.index) + 1).fill(undefined);
   }
 
@@ -534,9 +484,8 @@ export class InvoiceRowRules {
 
     // Positions follow FIELDS (the InvoiceField enum order).
     const customerId = this.identifier('customerId', this.required('customerId', 0));
-    const reading = this.contact(customerId);
-    this.lastContact = reading;
-    for (const problem of reading.problems) problems.push(problem);
+    for (const problem of this.contact(customerId)) problems.push(problem);
+    const contact = this.lastContact;
 
     const invoiceId = this.identifier('invoiceId', this.required('invoiceId', 6));
 
@@ -587,8 +536,8 @@ export class InvoiceRowRules {
     if (problems.length > before) return undefined;
     return new ValidRow(
       line,
-      this.lastCustomer?.id ?? customerId!,
-      reading.contact!,
+      this.lastSlot >= 0 ? this.idOf(this.lastSlot) : customerId!,
+      contact!,
       invoiceId!,
       kind!,
       status!,
@@ -607,10 +556,16 @@ export class InvoiceRowRules {
    * values, or undefined when the row is not plainly valid, and then the caller must use `read`
    * (which finds and words the problems). "Plainly valid" adds to the rules: every value given
    * starts and ends with printable ASCII other than a space (so trimming changes nothing); the
-   * amount needs no more than the quick path of `parseAmount`. The record must have as many
-   * fields as the header (the caller checks).
+   * amount needs no more than the quick path of `parseAmount`; a reference is printable ASCII
+   * without double spaces. The record must have as many fields as the header (the caller checks).
    */
-  readRanges(text: string, starts: Int32Array, ends: Int32Array, line: number): InvoiceRow | undefined {
+  readRanges(
+    text: string,
+    starts: Int32Array,
+    ends: Int32Array,
+    line: number,
+    idHash = this.idHash(text, starts, ends),
+  ): InvoiceRow | undefined {
     const at = this.at;
     const problems = this.noProblems;
     // (Setting an array's length is a runtime call: skip it when there is nothing to clear.)
@@ -630,35 +585,54 @@ export class InvoiceRowRules {
     ) {
       return undefined;
     }
-    const index = this.customerIndex.getRange(text, idStart, idEnd);
-    const known = index < 0 ? undefined : this.customers[index]!;
-    const customerId = known === undefined ? text.slice(idStart, idEnd) : known.id;
-    let reading: ContactReading;
-    if (known !== undefined && this.sameContact(known, text, starts, ends)) {
-      reading = known;
-      this.lastCustomer = known;
+    const customers = this.customers;
+    const slot = customers.findAt(text, idStart, idEnd, idHash);
+    let customerId: string;
+    let contact: Contact | undefined;
+    // The customer's id and contact are read before its key is compared, so that the two
+    // reads from memory overlap.
+    const customer = slot >= 0 ? customers.customerAt(slot) * 2 : -1;
+    const knownId = customer >= 0 ? this.known[customer] : undefined;
+    const knownContact = customer >= 0 ? this.known[customer + 1] : undefined;
+    if (slot >= 0 && customers.keyMatchesRanges(slot, text, starts, ends, this.contactColumns)) {
+      customerId = knownId as string;
+      contact = knownContact as Contact | undefined;
+      this.lastSlot = slot;
     } else {
       const values = this.contactValues;
-      for (let position = 1; position <= 5; position++) {
-        const column = at[position]!;
+      for (const column of this.contactColumns) {
         if (column >= 0) values[column] = text.slice(starts[column]!, ends[column]!);
       }
       this.values = values;
-      reading = this.contact(customerId);
+      const id = slot >= 0 ? this.idOf(slot) : text.slice(idStart, idEnd);
+      // (The customer was looked up already: `slot`, found or not.)
+      this.contact(id, idHash, slot);
       this.values = NO_VALUES;
+      customerId = this.lastSlot >= 0 ? this.idOf(this.lastSlot) : id;
+      contact = this.lastContact;
     }
-    this.lastContact = reading;
-    if (reading.contact === undefined) return undefined;
+    this.lastContact = contact;
+    if (contact === undefined) return undefined;
 
     const invoiceColumn = at[6]!;
-    if (invoiceColumn < 0 || !plainEnds(text, starts[invoiceColumn]!, ends[invoiceColumn]!)) return undefined;
-    const invoiceId = this.identifier('invoiceId', text.slice(starts[invoiceColumn]!, ends[invoiceColumn]!));
+    if (invoiceColumn < 0) return undefined;
+    const invoiceStart = starts[invoiceColumn]!;
+    const invoiceEnd = ends[invoiceColumn]!;
+    if (
+      !plainEnds(text, invoiceStart, invoiceEnd) ||
+      isFormulaStart(text.charCodeAt(invoiceStart)) ||
+      !isExternalIdAt(text, invoiceStart, invoiceEnd)
+    ) {
+      return undefined;
+    }
+    const invoiceId = text.slice(invoiceStart, invoiceEnd);
 
     let kind: InvoiceRow['kind'] | undefined = 'invoice';
     const typeColumn = at[7]!;
     if (typeColumn >= 0 && ends[typeColumn]! > starts[typeColumn]!) {
       if (!plainEnds(text, starts[typeColumn]!, ends[typeColumn]!)) return undefined;
       kind = this.kind(text.slice(starts[typeColumn]!, ends[typeColumn]!));
+      if (kind === undefined) return undefined;
     }
 
     let status: InvoiceRow['status'] | undefined = 'open';
@@ -666,6 +640,7 @@ export class InvoiceRowRules {
     if (statusColumn >= 0 && ends[statusColumn]! > starts[statusColumn]!) {
       if (!plainEnds(text, starts[statusColumn]!, ends[statusColumn]!)) return undefined;
       status = this.status(text.slice(starts[statusColumn]!, ends[statusColumn]!));
+      if (status === undefined) return undefined;
     }
 
     const currencyColumn = at[9]!;
@@ -696,17 +671,24 @@ export class InvoiceRowRules {
     let referenceStructured = false;
     const referenceColumn = at[13]!;
     if (referenceColumn >= 0 && ends[referenceColumn]! > starts[referenceColumn]!) {
-      if (!plainEnds(text, starts[referenceColumn]!, ends[referenceColumn]!)) return undefined;
-      const referenceText = this.text(
-        'reference',
-        text.slice(starts[referenceColumn]!, ends[referenceColumn]!),
-        MAX_REFERENCE,
-      );
-      if (referenceText !== undefined && isCreditorReference(referenceText)) {
-        // What `readReference` answers for a reference in electronic form, without its object.
-        reference = referenceText;
-        referenceStructured = true;
-      } else if (referenceText !== undefined) {
+      const start = starts[referenceColumn]!;
+      const end = ends[referenceColumn]!;
+      if (!plainEnds(text, start, end) || isFormulaStart(text.charCodeAt(start))) return undefined;
+      if (isPlainText(text, start, end)) {
+        // `text` would leave it as it is; `readReference` keeps it unless it starts with "RF".
+        if (end - start > MAX_REFERENCE) return undefined;
+        reference = text.slice(start, end);
+        if ((text.charCodeAt(start) | 32) === 114 && (text.charCodeAt(start + 1) | 32) === 102) {
+          if (isCreditorReference(reference)) referenceStructured = true;
+          else {
+            const read = readReference(reference);
+            reference = read.reference;
+            referenceStructured = read.structured;
+          }
+        }
+      } else {
+        const referenceText = this.text('reference', text.slice(start, end), MAX_REFERENCE);
+        if (referenceText === undefined) return undefined;
         const read = readReference(referenceText);
         reference = read.reference;
         referenceStructured = read.structured;
@@ -716,11 +698,11 @@ export class InvoiceRowRules {
     if (problems.length > 0) return undefined;
     return new ValidRow(
       line,
-      this.lastCustomer?.id ?? customerId,
-      reading.contact,
-      invoiceId!,
-      kind!,
-      status!,
+      customerId,
+      contact,
+      invoiceId,
+      kind,
+      status,
       currency,
       amount,
       issueDate,
@@ -730,29 +712,15 @@ export class InvoiceRowRules {
     );
   }
 
-  /**
-   * True when the contact columns of the record hold exactly what `reading` was read from: its
-   * key (see `contactKey`) compared in place, field by field.
-   */
-  private sameContact(reading: ContactReading, text: string, starts: Int32Array, ends: Int32Array): boolean {
-    const key = reading.key;
-    const at = this.at;
-    let k = 0;
-    for (let position = 1; position <= 5; position++) {
-      const column = at[position]!;
-      if (column < 0) {
-        if (key.charCodeAt(k++) !== ABSENT) return false;
-        continue;
-      }
-      const start = starts[column]!;
-      const length = ends[column]! - start;
-      if (key.charCodeAt(k) !== length >>> 16 || key.charCodeAt(k + 1) !== (length & 0xffff)) return false;
-      k += 2;
-      if (k + length > key.length) return false;
-      for (let i = 0; i < length; i++) if (key.charCodeAt(k + i) !== text.charCodeAt(start + i)) return false;
-      k += length;
-    }
-    return k === key.length;
+  /** `hashRange` of the customer id of a record given as ranges (anything when it has none). */
+  private idHash(text: string, starts: Int32Array, ends: Int32Array): number {
+    const column = this.at[0]!;
+    return column < 0 ? 0 : hashRange(text, starts[column]!, ends[column]!);
+  }
+
+  /** The id of the remembered customer at `slot` of `customers`. */
+  private idOf(slot: number): string {
+    return this.known[this.customers.customerAt(slot) * 2] as string;
   }
 
   /** The currency of a plainly valid row (shared strings), or undefined. */
@@ -784,13 +752,12 @@ export class InvoiceRowRules {
       const result = this.readDate(text.slice(start, end));
       return typeof result === 'string' ? result : undefined;
     }
-    const key = isoDateAt(text, start, end);
-    if (key < 0) return undefined;
-    let iso = this.dates.get(key);
+    const slot = isoDaySlotAt(text, start, end);
+    if (slot < 0) return undefined;
+    let iso = this.dates[slot];
     if (iso === undefined) {
       iso = detach(text.slice(start, end));
-      if (this.dates.size >= 50_000) this.dates.clear();
-      this.dates.set(key, iso);
+      this.dates[slot] = iso;
     }
     return iso;
   }
@@ -809,53 +776,55 @@ export class InvoiceRowRules {
     return this.problem('status', status, 'must be "open" or "cancelled"');
   }
 
-  /** The customer's contact fields, read anew only when they differ from its last row. */
-  private contact(customerId: string | undefined): ContactReading {
-    const name = this.raw(1);
-    const email = this.raw(2);
-    const phone = this.raw(3);
-    const country = this.raw(4);
-    const timeZone = this.raw(5);
-    const index = customerId === undefined ? -1 : this.customerIndex.get(customerId);
-    const known = index < 0 ? undefined : this.customers[index]!;
-    if (known !== undefined && keyHolds(known.key, name, email, phone, country, timeZone)) {
-      this.lastCustomer = known;
-      return known;
+  /**
+   * The contact of the row being read (`this.values`), for the customer `customerId`: the
+   * remembered one while the raw values equal the ones it was read from, else read anew (and
+   * remembered). Sets `lastContact` and `lastSlot`; returns the problems of the contact fields.
+   * `hash` is the id's `hashKey` (equal to its `hashRange`); `lookedUp`, when the caller has
+   * looked the id up already, its slot (-1: not found).
+   */
+  private contact(
+    customerId: string | undefined,
+    hash = customerId === undefined ? 0 : hashKey(customerId),
+    lookedUp: number = LOOK_UP,
+  ): readonly FieldProblem[] {
+    const raw = this.rawContact;
+    for (let k = 0; k < CONTACT_POSITIONS.length; k++) raw[k] = this.raw(CONTACT_POSITIONS[k]!);
+    const customers = this.customers;
+    let slot =
+      lookedUp !== LOOK_UP ? lookedUp : customerId === undefined ? -1 : customers.findKey(customerId, hash);
+    if (slot >= 0 && customers.keyMatchesValues(slot, raw)) {
+      raw.fill(undefined);
+      const customer = customers.customerAt(slot);
+      this.lastSlot = slot;
+      this.lastContact = this.known[customer * 2 + 1] as Contact | undefined;
+      return this.contactProblems[customer]!;
     }
     const problems = this.problems;
     const mark = problems.length;
     const contact = this.readContact();
-    const key = contactKey(name, email, phone, country, timeZone);
     const found =
       problems.length === mark
         ? NO_PROBLEMS
         : problems.splice(mark).map((problem) => ({ ...problem, value: detach(problem.value) }));
-    if (known !== undefined) {
+    this.lastContact = contact;
+    if (slot >= 0) {
       // A new reading of a known customer: its later rows compare with this one.
-      known.key = key;
-      known.contact = contact;
-      known.problems = found;
-      known.debtorChecked = false;
-      this.lastCustomer = known;
-      return known;
+      customers.setKey(slot, raw);
+    } else if (customerId !== undefined && customers.size < MAX_REMEMBERED_CUSTOMERS) {
+      slot = customers.add(customerId, hash, raw);
+      this.known.push(detach(customerId), undefined);
+      this.contactProblems.push(NO_PROBLEMS);
     }
-    if (customerId !== undefined && this.customers.length < MAX_REMEMBERED_CUSTOMERS) {
-      const remembered: RememberedCustomer = {
-        id: detach(customerId),
-        key,
-        contact,
-        problems: found,
-        debtorChecked: false,
-        batch: -1,
-        slot: 0,
-      };
-      this.customerIndex.setIfAbsent(remembered.id, this.customers.length);
-      this.customers.push(remembered);
-      this.lastCustomer = remembered;
-      return remembered;
+    this.lastSlot = slot;
+    if (slot >= 0) {
+      const customer = customers.customerAt(slot);
+      this.known[customer * 2 + 1] = contact;
+      this.contactProblems[customer] = found;
     }
-    this.lastCustomer = undefined;
-    return { key, contact, problems: found, debtorChecked: false };
+    // Not kept: a value cut from the text would keep its whole chunk alive.
+    raw.fill(undefined);
+    return found;
   }
 
   private readContact(): Contact | undefined {

@@ -1,17 +1,22 @@
 /**
  * A set of strings with an int32 value each, for the per-file indexes that grow with the file
- * (invoice ids seen, customers, contact keys). Why not a `Map<string, number>`: measured on
+ * (invoice ids seen, e-mails and phones of debtors). Why not a `Map<string, number>`: measured on
  * 1,000,000 invoice ids, a Map costs about 1.4 µs an insert (its table is rebuilt as it grows and
  * every key becomes an old-generation object the collector must visit) and, worse, its keys are
  * substrings of the chunk they were cut from, so the Map keeps every chunk of the file alive
  * (300 MB of heap for a 125 MB file). This table copies each key's UTF-16 code units into one
  * growing Uint16Array and probes an open-addressing index: about 40 bytes per key, no per-key
- * object, exact (keys are compared in full).
+ * object, exact (keys are compared in full, a hash alone decides nothing).
  *
  * Laid out for few cache misses, since with a million keys every probe lands somewhere new: a
  * slot holds the key's hash beside its entry number, so a probe that meets another key's slot
  * (or an empty one, as every new key does) reads nothing else; an entry's start, length and
  * value sit side by side.
+ *
+ * Keys come as strings or as ranges of a decoded chunk (`…At`), through separate code: V8 keeps
+ * type feedback per call site, and one `charCodeAt` that sees both chunks and strings of every
+ * other kind goes megamorphic, which makes every character a generic property lookup (4x slower
+ * on the hot path, measured).
  */
 export class StringTable {
   /** Per slot: entry number + 1 (0: empty), then the hash. */
@@ -36,12 +41,7 @@ export class StringTable {
 
   /** The value stored for `key`, or -1 when the key is absent. */
   get(key: string): number {
-    return this.getRange(key, 0, key.length);
-  }
-
-  /** The value stored for the key `text.slice(start, end)`, without cutting it out; -1 when absent. */
-  getRange(text: string, start: number, end: number): number {
-    const slot = this.find(text, start, end, hashOf(text, start, end));
+    const slot = this.findKey(key, hashKey(key));
     return slot < 0 ? -1 : this.entries[(this.slots[slot]! - 1) * 3 + 2]!;
   }
 
@@ -50,28 +50,76 @@ export class StringTable {
    * when the key was new.
    */
   setIfAbsent(key: string, value: number): number {
-    const hash = hashOf(key, 0, key.length);
-    const slot = this.find(key, 0, key.length, hash);
+    return this.setIfAbsentHashed(key, hashKey(key), value);
+  }
+
+  /** {@link setIfAbsent} for a key whose `hashKey` the caller has already computed. */
+  setIfAbsentHashed(key: string, hash: number, value: number): number {
+    const slot = this.findKey(key, hash);
     if (slot >= 0) return this.entries[(this.slots[slot]! - 1) * 3 + 2]!;
-    if ((this.count + 1) * 4 > this.slots.length) this.grow();
-    this.insert(key, hash, value);
+    const start = this.reserve(key.length);
+    const pool = this.pool;
+    for (let i = 0, length = key.length; i < length; i++) pool[start + i] = key.charCodeAt(i);
+    this.insert(start, key.length, hash, value);
     return -1;
   }
 
-  /** The slot (index into `slots`) holding the key, or -1. */
-  private find(text: string, start: number, end: number, hash: number): number {
+  /** {@link setIfAbsent} for the key `text.slice(start, end)`, whose `hashRange` is `hash`. */
+  setIfAbsentAt(text: string, start: number, end: number, hash: number, value: number): number {
+    const slot = this.findAt(text, start, end, hash);
+    if (slot >= 0) return this.entries[(this.slots[slot]! - 1) * 3 + 2]!;
+    const at = this.reserve(end - start) - start;
+    const pool = this.pool;
+    for (let i = start; i < end; i++) pool[at + i] = text.charCodeAt(i);
+    this.insert(at + start, end - start, hash, value);
+    return -1;
+  }
+
+  /**
+   * Reads the slot where a key of `hash` would be looked up first, and returns what it holds
+   * (of no use but to the caller's timing): with a million keys that read waits for memory, and
+   * issued early, beside the caller's other lookups, the waits overlap instead of adding up.
+   */
+  touch(hash: number): number {
+    return this.slots[(hash << 1) & (this.slots.length - 2)]!;
+  }
+
+  /** The slot (index into `slots`) holding `key`, or -1. */
+  private findKey(key: string, hash: number): number {
     const slots = this.slots;
     const mask = slots.length - 2;
     let slot = (hash << 1) & mask;
     for (;;) {
       const stored = slots[slot]!;
       if (stored === 0) return -1;
-      if (slots[slot + 1] === hash && this.equals(stored - 1, text, start, end)) return slot;
+      if (slots[slot + 1] === hash && this.equalsKey(stored - 1, key)) return slot;
       slot = (slot + 2) & mask;
     }
   }
 
-  private equals(entry: number, text: string, start: number, end: number): boolean {
+  /** The slot (index into `slots`) holding the key `text.slice(start, end)`, or -1. */
+  private findAt(text: string, start: number, end: number, hash: number): number {
+    const slots = this.slots;
+    const mask = slots.length - 2;
+    let slot = (hash << 1) & mask;
+    for (;;) {
+      const stored = slots[slot]!;
+      if (stored === 0) return -1;
+      if (slots[slot + 1] === hash && this.equalsAt(stored - 1, text, start, end)) return slot;
+      slot = (slot + 2) & mask;
+    }
+  }
+
+  private equalsKey(entry: number, key: string): boolean {
+    const length = this.entries[entry * 3 + 1]!;
+    if (length !== key.length) return false;
+    const pool = this.pool;
+    const at = this.entries[entry * 3]!;
+    for (let i = 0; i < length; i++) if (pool[at + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private equalsAt(entry: number, text: string, start: number, end: number): boolean {
     const length = this.entries[entry * 3 + 1]!;
     if (length !== end - start) return false;
     const pool = this.pool;
@@ -80,22 +128,27 @@ export class StringTable {
     return true;
   }
 
-  private insert(key: string, hash: number, value: number): void {
-    const entry = this.count++;
-    if (this.used + key.length > this.pool.length) {
+  /** Room for `length` code units at the end of the pool; returns where they go. */
+  private reserve(length: number): number {
+    if (this.used + length > this.pool.length) {
       let size = this.pool.length * 2;
-      while (size < this.used + key.length) size *= 2;
+      while (size < this.used + length) size *= 2;
       const pool = new Uint16Array(size);
       pool.set(this.pool.subarray(0, this.used));
       this.pool = pool;
     }
-    const pool = this.pool;
     const start = this.used;
-    for (let i = 0; i < key.length; i++) pool[start + i] = key.charCodeAt(i);
-    this.used += key.length;
+    this.used += length;
+    return start;
+  }
+
+  /** Adds the entry for a key copied to the pool at `start`. */
+  private insert(start: number, length: number, hash: number, value: number): void {
+    if ((this.count + 1) * 4 > this.slots.length) this.grow();
+    const entry = this.count++;
     const entries = this.entries;
     entries[entry * 3] = start;
-    entries[entry * 3 + 1] = key.length;
+    entries[entry * 3 + 1] = length;
     entries[entry * 3 + 2] = value;
     this.place(entry, hash);
   }
@@ -122,10 +175,28 @@ export class StringTable {
   }
 }
 
-/** FNV-1a over UTF-16 code units, then a murmur3 finaliser so the low bits (the slot) mix well. */
-const hashOf = (text: string, start: number, end: number): number => {
+/**
+ * FNV-1a over the UTF-16 code units of `text.slice(start, end)`, then a murmur3 finaliser so the
+ * low bits (the slot) mix well. For ranges of decoded chunks only (see {@link hashKey}).
+ */
+export const hashRange = (text: string, start: number, end: number): number => {
   let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  return hash ^ (hash >>> 16);
+};
+
+/**
+ * {@link hashRange} of a whole string: the same hash, computed by separate code so that the hot
+ * path's hashing of chunk ranges keeps its own type feedback (see `StringTable`).
+ */
+export const hashKey = (key: string): number => {
+  let hash = 0x811c9dc5;
+  for (let i = 0, length = key.length; i < length; i++)
+    hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;

@@ -146,13 +146,13 @@ describe('CsvTokenizer', () => {
     ]);
   });
 
-  it('offers records as ranges, quoted or not, but never one that needs unescaping', () => {
+  it('offers records as ranges, quoted or not, and unescaped ones as ranges of their values', () => {
     const text = 'a,b\r\nplain,"x, y"\r\n"one\ntwo",""\r\n"say ""hi""",z\r\n';
     expect(tokenize(text, {}, [], true)).toEqual([
       { line: 1, fields: ['a', 'b'], ranged: true },
       { line: 2, fields: ['plain', 'x, y'], ranged: true },
       { line: 3, fields: ['one\ntwo', ''], ranged: true },
-      { line: 5, fields: ['say "hi"', 'z'] },
+      { line: 5, fields: ['say "hi"', 'z'], ranged: true },
     ]);
   });
 
@@ -164,11 +164,12 @@ describe('CsvTokenizer', () => {
       fields: (_text, _starts, _ends, count) => count === 2,
       invalid: (line, reason) => events.push({ line, invalid: reason }),
     };
-    tokenizer.write('1;2\n3;4;5\n"6";"7";"8"\n', sink);
+    tokenizer.write('1;2\n3;4;5\n"6";"7";"8"\n"""9";"";"x""y"\n', sink);
     tokenizer.end(sink);
     expect(events).toEqual([
       { line: 2, fields: ['3', '4', '5'] },
       { line: 3, fields: ['6', '7', '8'] },
+      { line: 4, fields: ['"9', '', 'x"y'] },
     ]);
   });
 
