@@ -3,7 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { BuildOptions } from 'esbuild';
+import phoneMetadata from 'libphonenumber-js/min/metadata';
 import { ConfigError } from '../../shared/config';
+import { PHONE_METADATA_DEFINE } from '../../shared/ingest/phone-library';
 import { BUNDLED_TENANTS_DEFINE, validateTenantRegistry } from '../../shared/runtime/tenants';
 
 /** The repository root: NodejsFunction's projectRoot and the esbuild working directory. */
@@ -60,10 +62,14 @@ export const lambdaBundle = {
    * and esbuild keeps only the commands the function uses.
    */
   external: [] as readonly string[],
-  /** Build-time constants: the tenant registry, validated and parsed once here rather than at each cold start. */
-  define: { [BUNDLED_TENANTS_DEFINE]: JSON.stringify(bundledTenantRegistryJson()) } as Readonly<
-    Record<string, string>
-  >,
+  /**
+   * Build-time constants: the tenant registry, validated and parsed once here rather than at each
+   * cold start; the phone metadata as one JSON string (shared/ingest/phone-library.ts says why).
+   */
+  define: {
+    [BUNDLED_TENANTS_DEFINE]: JSON.stringify(bundledTenantRegistryJson()),
+    [PHONE_METADATA_DEFINE]: JSON.stringify(JSON.stringify(phoneMetadata)),
+  } as Readonly<Record<string, string>>,
   /** The file name NodejsFunction gives an ESM bundle. */
   outfile: 'index.mjs',
 } as const;

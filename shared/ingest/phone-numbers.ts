@@ -17,7 +17,7 @@ let library: PhoneLibrary | undefined;
  */
 export const loadPhoneRules = async (): Promise<void> => {
   if (library !== undefined) return;
-  const phones = await import('./phone-library');
+  const phones = await (await import('./phone-library')).loadPhoneLibrary();
   library ??= { parse: phones.parsePhoneNumberFromString, quick: new QuickPhoneReader(phones.Metadata) };
 };
 

@@ -16,6 +16,7 @@ import {
 } from '../../infra/constructs/lambda-bundle';
 import { functionSpec } from '../../infra/functions';
 import { ConfigError } from '../../shared/config';
+import { loadPhoneRules, normalisePhone, normalisePhoneWithLibrary } from '../../shared/ingest/phone-numbers';
 import { loadBundledTenants } from '../../shared/runtime/tenants';
 import { cdkContext, FIXTURE_ENTRY } from './synth-arrears';
 
@@ -29,6 +30,7 @@ let apiBundle: string;
 let apiBundleFile: string;
 let apiMetafile: Metafile;
 let cdkAssetDir: string;
+const PHONE_ENTRY = 'test/infra/fixtures/phone-entry.ts';
 
 beforeAll(async () => {
   const app = new App({ context: cdkContext, outdir: mkdtempSync(join(tmpdir(), 'arrears-bundle-cdk-')) });
@@ -81,6 +83,34 @@ describe('lambda bundling', () => {
         .map((tenant) => tenant.tenantId),
     );
     expect(tenants.length).toBeGreaterThan(0);
+  });
+
+  it('carries the phone metadata as one JSON string and reads numbers with it as the package does', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'arrears-bundle-phone-'));
+    const result = await build({ ...esbuildOptions(PHONE_ENTRY, outdir), metafile: true });
+    const bundledInputs = Object.values(result.metafile.outputs).flatMap((output) =>
+      Object.keys(output.inputs),
+    );
+    expect(bundledInputs).toContain('shared/ingest/phone-library.ts');
+    expect(bundledInputs.filter((input) => input.includes('metadata.min.json'))).toEqual([]);
+    const numbers: [string, string | undefined][] = [
+      ['+44 20 7946 0958', undefined],
+      ['030 1234567', 'DE'],
+      ['(212) 555-0123', 'US'],
+      ['0044 20 7946 0958', 'GB'],
+      ['+49 123', undefined],
+      ['not a phone', 'FR'],
+    ];
+    const bundled = (await import(pathToFileURL(join(outdir, lambdaBundle.outfile)).href)) as {
+      handler: (event: unknown) => Promise<unknown>;
+    };
+    await loadPhoneRules();
+    expect(await bundled.handler({ numbers })).toEqual(
+      numbers.map(([text, country]) => [
+        normalisePhone(text, country),
+        normalisePhoneWithLibrary(text, country),
+      ]),
+    );
   });
 
   it('fails the build on an invalid tenant registry', () => {
