@@ -1,3 +1,4 @@
+import { slotCountFor } from './string-table';
 /** Marks an absent value in a contact key. */
 export const ABSENT = 0xffff;
 
@@ -27,8 +28,7 @@ export class CustomerTable {
   private count = 0;
 
   constructor(initialCapacity = 1024) {
-    let capacity = 16;
-    while (capacity < initialCapacity * 2) capacity *= 2;
+    const capacity = slotCountFor(initialCapacity);
     this.slots = new Int32Array(capacity * SLOT);
     this.pool = new Uint16Array(capacity * 16);
   }

@@ -28,8 +28,7 @@ export class StringTable {
   private count = 0;
 
   constructor(initialCapacity = 1024) {
-    let capacity = 16;
-    while (capacity < initialCapacity * 2) capacity *= 2;
+    const capacity = slotCountFor(initialCapacity);
     this.slots = new Int32Array(capacity * 2);
     this.entries = new Int32Array((capacity / 2) * 3);
     this.pool = new Uint16Array(capacity * 8);
@@ -179,6 +178,16 @@ export class StringTable {
  * FNV-1a over the UTF-16 code units of `text.slice(start, end)`, then a murmur3 finaliser so the
  * low bits (the slot) mix well. For ranges of decoded chunks only (see {@link hashKey}).
  */
+/**
+ * Slots of an open-addressing table meant for `entries`: a power of two (for masking) at least
+ * twice the entries, so probes stay short while it fills.
+ */
+export const slotCountFor = (entries: number): number => {
+  let slots = 16;
+  while (slots < entries * 2) slots *= 2;
+  return slots;
+};
+
 export const hashRange = (text: string, start: number, end: number): number => {
   let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);

@@ -317,11 +317,9 @@ describe('DynamoAccountStore.commit', () => {
     ddb.on(TransactWriteCommand).resolves({});
     const other = anInvoice({ invoiceId: 'INV-2' });
     const account = anAccount({ version: 4, auditSeq: 4 });
-    ddb
-      .on(QueryCommand, { KeyConditionExpression: 'pk = :pk' })
-      .resolves({
-        Items: [{ ...account, ...keys.account('acme', 'C-1') }, pageItem(0, [anInvoice(), other])],
-      });
+    ddb.on(QueryCommand, { KeyConditionExpression: 'pk = :pk' }).resolves({
+      Items: [{ ...account, ...keys.account('acme', 'C-1') }, pageItem(0, [anInvoice(), other])],
+    });
     await store.getAccountsWithInvoices('acme', ['C-1']);
     const paid = anInvoice({ openAmount: 0, status: 'paid' });
 
@@ -563,6 +561,19 @@ describe('DynamoAccountStore.commitMany', () => {
       writeConcurrency,
     });
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Transactions that take 5 ms each; `most()` is the most that were in flight at once. */
+  const slowTransactions = () => {
+    let inFlight = 0;
+    let most = 0;
+    ddb.on(TransactWriteCommand).callsFake(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await sleep(5);
+      inFlight -= 1;
+      return {};
+    });
+    return { most: () => most };
+  };
   const accountsIn = (input: TransactWriteCommandInput) =>
     (input.TransactItems ?? [])
       .filter((item) => item.Put?.Item?.entity === 'account')
@@ -570,36 +581,20 @@ describe('DynamoAccountStore.commitMany', () => {
       .join(',');
 
   it('keeps up to writeConcurrency transactions in flight and reports every change in order', async () => {
-    let inFlight = 0;
-    let most = 0;
-    ddb.on(TransactWriteCommand).callsFake(async () => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      await sleep(5);
-      inFlight -= 1;
-      return {};
-    });
+    const inFlight = slowTransactions();
     const changes = Array.from({ length: 200 }, (_, i) => changeOf(`C-${i}`));
 
     const result = await storeWith(3).commitMany(changes);
 
     expect(transactInputs()).toHaveLength(7);
-    expect(most).toBe(3);
+    expect(inFlight.most()).toBe(3);
     expect(result.committed.map((account) => account.accountId)).toEqual(
       changes.map((change) => change.after.accountId),
     );
   });
 
   it('shares writeConcurrency between concurrent calls: the store never has more transactions in flight', async () => {
-    let inFlight = 0;
-    let most = 0;
-    ddb.on(TransactWriteCommand).callsFake(async () => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      await sleep(5);
-      inFlight -= 1;
-      return {};
-    });
+    const inFlight = slowTransactions();
     const shared = storeWith(2);
     const calls = [0, 1, 2].map((call) =>
       shared.commitMany(Array.from({ length: 100 }, (_, i) => changeOf(`C-${call}-${i}`))),
@@ -610,7 +605,7 @@ describe('DynamoAccountStore.commitMany', () => {
     await single;
 
     expect(transactInputs()).toHaveLength(3 * 4 + 1);
-    expect(most).toBe(2);
+    expect(inFlight.most()).toBe(2);
     expect(results.map((result) => result.committed.length)).toEqual([100, 100, 100]);
   });
 
