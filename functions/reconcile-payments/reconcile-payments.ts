@@ -11,7 +11,7 @@ import type { Deps } from '../../shared/runtime/deps';
 import { PaymentMessage, type ReconcileResult } from './schema';
 
 export type ReconcileDeps = Pick<Deps, 'clock' | 'logger' | 'tenants'> & {
-  store: Pick<AccountStore, 'getAccount' | 'getInvoices' | 'commit'>;
+  store: Pick<AccountStore, 'getAccountsWithInvoices' | 'commit'>;
   ledger: EventLedger;
 };
 
@@ -83,13 +83,14 @@ export const reconcilePayment = async (deps: ReconcileDeps, payment: Payment): P
       }
       return { paymentId, outcome: 'duplicate', reason: `payment ${paymentId} was already applied` };
     }
-    const account = await deps.store.getAccount(tenantId, accountId);
-    if (!account) {
+    // The account and its invoices in one read, which the store's commit then builds on.
+    const read = (await deps.store.getAccountsWithInvoices(tenantId, [accountId])).get(accountId);
+    if (!read) {
       const reason = `payment ${paymentId} names account ${accountId}, which does not exist`;
       await sendToReview(deps, payment, 'no_account', reason, payment.amount);
       return { paymentId, outcome: 'review', reason };
     }
-    const invoices = await deps.store.getInvoices(tenantId, accountId);
+    const { account, invoices } = read;
     const now = deps.clock.now().toISOString();
     const application = applyPayment(invoices, payment, now);
     if (application.outcome === 'unmatched' || application.outcome === 'currency_mismatch') {

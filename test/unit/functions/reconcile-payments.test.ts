@@ -5,7 +5,11 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeHandler, type ReconcileDeps } from '../../../functions/reconcile-payments/reconcile-payments';
 import type { Account, Invoice, Payment } from '../../../shared/domain/account';
 import type { PaymentRecord, ReviewItem } from '../../../shared/domain/reconcile';
-import { type AccountChange, VersionConflictError } from '../../../shared/ports/account-store';
+import {
+  type AccountChange,
+  type AccountWithInvoices,
+  VersionConflictError,
+} from '../../../shared/ports/account-store';
 import { FixedClock } from '../../../shared/ports/clock';
 import type { EventLedger } from '../../../shared/ports/event-ledger';
 import { anAccount, anInvoice, tenants } from '../../support/builders';
@@ -70,8 +74,14 @@ const world = (account: Account, invoices: Invoice[]) => {
   const payments = new Map<string, PaymentRecord>();
   const reviews = new Map<string, ReviewItem>();
   const store = {
-    getAccount: vi.fn(async (_tenantId: string, accountId: string) => accounts.get(accountId)),
-    getInvoices: vi.fn(async (_tenantId: string, accountId: string) => invoicesOf.get(accountId) ?? []),
+    getAccountsWithInvoices: vi.fn(async (_tenantId: string, accountIds: readonly string[]) => {
+      const found = new Map<string, AccountWithInvoices>();
+      for (const accountId of accountIds) {
+        const account = accounts.get(accountId);
+        if (account) found.set(accountId, { account, invoices: invoicesOf.get(accountId) ?? [] });
+      }
+      return found;
+    }),
     commit: vi.fn(async (change: AccountChange) => {
       const current = accounts.get(change.after.accountId);
       if (current?.version !== change.before?.version) {
