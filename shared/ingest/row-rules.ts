@@ -350,6 +350,10 @@ const plainEnds = (text: string, start: number, end: number): boolean => {
   return first > 32 && first < 127 && last > 32 && last < 127;
 };
 
+/** What `identifier` checks, on a range: plain ends, not like a formula, an ExternalId. */
+const isPlainIdAt = (text: string, start: number, end: number): boolean =>
+  plainEnds(text, start, end) && !isFormulaStart(text.charCodeAt(start)) && isExternalIdAt(text, start, end);
+
 const countryReason = (code: string): string =>
   code === 'UK'
     ? 'is not an ISO 3166 country code: the United Kingdom is GB'
@@ -577,14 +581,7 @@ export class InvoiceRowRules {
     if (idColumn < 0) return undefined;
     const idStart = starts[idColumn]!;
     const idEnd = ends[idColumn]!;
-    // What `identifier` checks: not like a formula, an ExternalId.
-    if (
-      !plainEnds(text, idStart, idEnd) ||
-      isFormulaStart(text.charCodeAt(idStart)) ||
-      !isExternalIdAt(text, idStart, idEnd)
-    ) {
-      return undefined;
-    }
+    if (!isPlainIdAt(text, idStart, idEnd)) return undefined;
     const customers = this.customers;
     const slot = customers.findAt(text, idStart, idEnd, idHash);
     let customerId: string;
@@ -618,13 +615,7 @@ export class InvoiceRowRules {
     if (invoiceColumn < 0) return undefined;
     const invoiceStart = starts[invoiceColumn]!;
     const invoiceEnd = ends[invoiceColumn]!;
-    if (
-      !plainEnds(text, invoiceStart, invoiceEnd) ||
-      isFormulaStart(text.charCodeAt(invoiceStart)) ||
-      !isExternalIdAt(text, invoiceStart, invoiceEnd)
-    ) {
-      return undefined;
-    }
+    if (!isPlainIdAt(text, invoiceStart, invoiceEnd)) return undefined;
     const invoiceId = text.slice(invoiceStart, invoiceEnd);
 
     let kind: InvoiceRow['kind'] | undefined = 'invoice';
