@@ -15,7 +15,12 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { esbuildOptions, LAMBDA_NODE_OPTIONS, lambdaBundle } from '../infra/constructs/lambda-bundle';
+import {
+  copyBundleFiles,
+  esbuildOptions,
+  LAMBDA_NODE_OPTIONS,
+  lambdaBundle,
+} from '../infra/constructs/lambda-bundle';
 import { type FunctionSpec, functionCatalog, functionEntry } from '../infra/functions';
 import { EnvNames } from '../shared/config';
 import {
@@ -113,6 +118,7 @@ const bytesBySource = (metafile: Metafile): Map<string, number> => {
 /** Builds with the stack's options; the metafile only reports what went in, it changes no output byte. */
 const bundle = async (entry: string, outdir: string) => {
   const result = await build({ ...esbuildOptions(entry, outdir), metafile: true });
+  copyBundleFiles(outdir);
   return {
     bytes: statSync(join(outdir, lambdaBundle.outfile)).size,
     sources: bytesBySource(result.metafile),

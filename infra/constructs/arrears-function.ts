@@ -10,6 +10,9 @@ import { EnvNames } from '../../shared/config';
 import type { FunctionSpec } from '../functions';
 import { LAMBDA_NODE_OPTIONS, lambdaBundle, repoRoot } from './lambda-bundle';
 
+/** One word for the shell that runs the bundling commands, whatever the path holds. */
+const shellQuote = (path: string): string => `'${path.replaceAll("'", "'\\''")}'`;
+
 /** NodejsFunction's view of `lambdaBundle`: the only place the two vocabularies meet. */
 export const cdkBundling: BundlingOptions = {
   format: lambdaBundle.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
@@ -21,6 +24,15 @@ export const cdkBundling: BundlingOptions = {
   sourcesContent: lambdaBundle.sourcesContent,
   externalModules: [...lambdaBundle.external],
   define: { ...lambdaBundle.define },
+  // The data files beside the bundle (the esbuild API path calls copyBundleFiles instead).
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) =>
+      Object.entries(lambdaBundle.files).map(
+        ([name, source]) => `cp ${shellQuote(source)} ${shellQuote(join(outputDir, name))}`,
+      ),
+  },
   // Docker is never an option here: bundling uses the esbuild in node_modules or fails.
   forceDockerBundling: false,
 };

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,10 +93,15 @@ describe('deployment config', () => {
   });
 
   it('names the file when it is not JSON', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'arrears-config-')), 'deployment.json');
+    const dir = mkdtempSync(join(tmpdir(), 'arrears-config-'));
+    const file = join(dir, 'deployment.json');
     writeFileSync(file, '{ "stage": "dev", }');
 
-    expect(() => loadDeploymentConfig(file)).toThrow(new RegExp(`deployment config ${file} is not JSON`));
+    try {
+      expect(() => loadDeploymentConfig(file)).toThrow(new RegExp(`deployment config ${file} is not JSON`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the file when it cannot be read', () => {

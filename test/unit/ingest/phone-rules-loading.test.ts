@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { esbuildOptions, repoRoot } from '../../../infra/constructs/lambda-bundle';
+import { copyBundleFiles, esbuildOptions, repoRoot } from '../../../infra/constructs/lambda-bundle';
 
 /** Counts, in a global, every evaluation of a libphonenumber-js module in the bundle. */
 const MARK = '__arrearsPhoneModulesEvaluated';
@@ -26,6 +26,7 @@ describe('libphonenumber-js loads lazily in a function bundle', () => {
     // shared/ingest bundled with the stack's own esbuild options, as a function bundles it.
     const options = esbuildOptions(join(repoRoot, 'shared/ingest/index.ts'), outdir);
     await build({ ...options, sourcemap: false, plugins: [markPhoneModules], logLevel: 'silent' });
+    copyBundleFiles(outdir);
     const global = globalThis as Record<string, unknown>;
     delete global[MARK];
     const ingest = await import(pathToFileURL(options.outfile!).href);
