@@ -1,3 +1,5 @@
+import { byteTextLength, decodeByteText } from './byte-text';
+
 /**
  * Streaming RFC 4180 tokenizer that knows where each record starts in the file.
  *
@@ -22,9 +24,17 @@ export interface CsvSink {
    * The same record offered first without cutting it into strings: field k is
    * `text.slice(starts[k], ends[k])` for k < count (a quoted field without doubled quotes is the
    * text between its quotes; a record with doubled quotes comes as ranges of a string made of
-   * its values). Return true when taken; false to get it as `record` instead.
+   * its values). When `byteText` is true, `text` is byte text (see byte-text.ts) and the ranges
+   * are byte ranges. Return true when taken; false to get it as `record` instead.
    */
-  fields?(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean;
+  fields?(
+    text: string,
+    starts: Int32Array,
+    ends: Int32Array,
+    count: number,
+    line: number,
+    byteText: boolean,
+  ): boolean;
   /** A record that cannot be read; `excerpt` is its start, for the person who fixes it. */
   invalid(line: number, reason: string, excerpt: string): void;
 }
@@ -35,11 +45,18 @@ export interface CsvTokenizerOptions {
   lineBreak?: '\n' | '\r';
   /** Longest record accepted; also bounds what an unclosed quote can swallow. */
   maxRecordChars?: number;
+  /** The text written first is byte text (see `write`). */
+  byteText?: boolean;
 }
 
 const QUOTE = 34;
 const CR = 13;
 const EXCERPT = 120;
+/**
+ * Bytes of byte text enough for EXCERPT characters: a UTF-16 code unit takes at most three bytes,
+ * and a character cut at the end must not be one of the first EXCERPT.
+ */
+const EXCERPT_BYTES = 4 * EXCERPT;
 
 export class CsvTokenizer {
   /** Physical lines fully consumed so far. */
@@ -57,6 +74,8 @@ export class CsvTokenizer {
   private ends = new Int32Array(64);
   /** Values of the quoted fields that held doubled quotes, by field (the others are ranges). */
   private readonly unescaped: (string | undefined)[] = [];
+  /** The text held (`rest`) and being read is byte text: see `write`. */
+  private byteText: boolean;
 
   constructor(options: CsvTokenizerOptions) {
     if (options.delimiter.length !== 1) throw new RangeError('the delimiter must be one character');
@@ -65,9 +84,24 @@ export class CsvTokenizer {
     this.lineBreak = options.lineBreak ?? '\n';
     this.lineBreakCode = this.lineBreak.charCodeAt(0);
     this.maxRecordChars = options.maxRecordChars ?? 64 * 1024;
+    this.byteText = options.byteText ?? false;
   }
 
-  write(text: string, sink: CsvSink): void {
+  /**
+   * Reads `text`, which is byte text (see byte-text.ts) when `byteText` is true: the tokenizer
+   * finds the same records in it, offers them as byte ranges, decodes what it hands on as strings
+   * (records, excerpts) and counts limits in decoded characters, so a sink sees what decoded text
+   * would give it. Once text comes decoded, everything after it is read decoded (byte text that
+   * still comes is decoded first): the decoder stops giving byte text at the first malformed byte.
+   */
+  write(text: string, sink: CsvSink, byteText = false): void {
+    if (byteText !== this.byteText) {
+      if (byteText) text = decodeByteText(text);
+      else {
+        this.rest = decodeByteText(this.rest);
+        this.byteText = false;
+      }
+    }
     const rest = this.rest;
     if (rest.length === 0) {
       this.run(text, 0, false, sink);
@@ -116,9 +150,9 @@ export class CsvTokenizer {
       let lineEnd = text.indexOf(lineBreak, pos);
       if (lineEnd < 0) {
         if (!final) {
-          if (n - pos > this.maxRecordChars) {
+          if (this.longer(text, pos, n)) {
             this.lines++;
-            sink.invalid(this.lines, this.tooLong(), text.slice(pos, pos + EXCERPT));
+            sink.invalid(this.lines, this.tooLong(), this.excerpt(text, pos, n));
             this.skipping = true;
             pos = n;
           }
@@ -135,10 +169,10 @@ export class CsvTokenizer {
         let end = lineEnd;
         if (end > pos && text.charCodeAt(end - 1) === CR) end--;
         this.lines++;
-        if (end - pos > this.maxRecordChars) {
-          sink.invalid(this.lines, this.tooLong(), text.slice(pos, pos + EXCERPT));
+        if (this.longer(text, pos, end)) {
+          sink.invalid(this.lines, this.tooLong(), this.excerpt(text, pos, n));
         } else if (end > pos && !(sink.fields !== undefined && this.offer(text, pos, end, sink))) {
-          sink.record(text.slice(pos, end).split(this.delimiter), this.lines);
+          sink.record(this.decoded(text, pos, end).split(this.delimiter), this.lines);
         }
         pos = lineEnd + 1;
         continue;
@@ -166,11 +200,37 @@ export class CsvTokenizer {
       this.ends[count++] = stop;
       from = stop + 1;
     }
-    return sink.fields!(text, this.starts, this.ends, count, this.lines);
+    return sink.fields!(text, this.starts, this.ends, count, this.lines, this.byteText);
   }
 
   private tooLong(): string {
     return `the row is longer than ${this.maxRecordChars} characters`;
+  }
+
+  /** True when `text.slice(start, end)` is longer than `maxRecordChars` characters (decoded). */
+  private longer(text: string, start: number, end: number): boolean {
+    // Byte text has at least as many bytes as characters: count them only when it may be over.
+    return (
+      end - start > this.maxRecordChars &&
+      (!this.byteText || byteTextLength(text, start, end) > this.maxRecordChars)
+    );
+  }
+
+  /** The text of `text.slice(start, end)`, decoded when it is byte text. */
+  private decoded(text: string, start: number, end: number): string {
+    return this.byteText ? decodeByteText(text, start, end) : text.slice(start, end);
+  }
+
+  /** At most the first EXCERPT characters of `text.slice(start, end)`, decoded. */
+  private excerpt(text: string, start: number, end: number): string {
+    if (!this.byteText) return text.slice(start, Math.min(end, start + EXCERPT));
+    return decodeByteText(text, start, Math.min(end, start + EXCERPT_BYTES)).slice(0, EXCERPT);
+  }
+
+  /** Hands a record on as strings (decoded when they are byte text). */
+  private hand(fields: string[], line: number, sink: CsvSink): void {
+    if (this.byteText) for (let k = 0; k < fields.length; k++) fields[k] = decodeByteText(fields[k]!);
+    sink.record(fields, line);
   }
 
   /**
@@ -222,7 +282,7 @@ export class CsvTokenizer {
           break;
         }
         if (to < 0) {
-          if (!final && n - start <= this.maxRecordChars) return -1;
+          if (!final && !this.longer(text, start, n)) return -1;
           const reason = final
             ? `the quote that opens column ${count + 1} is never closed`
             : `the quote that opens column ${count + 1} is not closed within ${this.maxRecordChars} characters`;
@@ -274,15 +334,14 @@ export class CsvTokenizer {
     }
     const line = this.lines + 1;
     this.lines += 1 + embedded;
-    if (i - start > this.maxRecordChars)
-      sink.invalid(line, this.tooLong(), text.slice(start, start + EXCERPT));
-    else if (problem) sink.invalid(line, problem, text.slice(start, Math.min(i, start + EXCERPT)));
+    if (this.longer(text, start, i)) sink.invalid(line, this.tooLong(), this.excerpt(text, start, n));
+    else if (problem) sink.invalid(line, problem, this.excerpt(text, start, i));
     else if (!escapes) {
-      if (sink.fields === undefined || !sink.fields(text, this.starts, this.ends, count, line))
-        sink.record(this.cut(text, count), line);
+      if (sink.fields === undefined || !sink.fields(text, this.starts, this.ends, count, line, this.byteText))
+        this.hand(this.cut(text, count), line, sink);
     } else {
       const fields = this.cut(text, count);
-      if (sink.fields === undefined || !this.offerValues(fields, line, sink)) sink.record(fields, line);
+      if (sink.fields === undefined || !this.offerValues(fields, line, sink)) this.hand(fields, line, sink);
     }
     return i;
   }
@@ -307,7 +366,7 @@ export class CsvTokenizer {
       at += fields[k]!.length;
       this.ends[k] = at;
     }
-    return sink.fields!(fields.join(''), this.starts, this.ends, fields.length, line);
+    return sink.fields!(fields.join(''), this.starts, this.ends, fields.length, line, this.byteText);
   }
 
   /** Room for twice as many field boundaries. */
@@ -321,7 +380,7 @@ export class CsvTokenizer {
   }
 
   private incomplete(text: string, start: number, final: boolean, sink: CsvSink): number {
-    if (text.length - start <= this.maxRecordChars) return -1;
+    if (!this.longer(text, start, text.length)) return -1;
     return this.giveUp(text, start, final, this.tooLong(), sink);
   }
 
@@ -332,11 +391,7 @@ export class CsvTokenizer {
   private giveUp(text: string, start: number, final: boolean, reason: string, sink: CsvSink): number {
     const lineEnd = text.indexOf(this.lineBreak, start);
     this.lines++;
-    sink.invalid(
-      this.lines,
-      reason,
-      text.slice(start, Math.min(lineEnd < 0 ? text.length : lineEnd, start + EXCERPT)),
-    );
+    sink.invalid(this.lines, reason, this.excerpt(text, start, lineEnd < 0 ? text.length : lineEnd));
     if (lineEnd >= 0) return lineEnd + 1;
     this.skipping = !final;
     return text.length;

@@ -66,6 +66,14 @@ export class CustomerTable {
     }
   }
 
+  /**
+   * Reads the slot where an id of `hash` is looked up first and returns what it holds (of no use
+   * but to the caller's timing): see `StringTable.touch`.
+   */
+  touch(hash: number): number {
+    return this.slots[(hash << 2) & (this.slots.length - SLOT)]!;
+  }
+
   /** The customer number (0, 1, 2… in order of `add`) at `slot`. */
   customerAt(slot: number): number {
     return this.slots[slot + 1]! - 1;
@@ -117,6 +125,61 @@ export class CustomerTable {
       const at = k - start;
       for (let i = start; i < start + length; i++) if (pool[at + i] !== text.charCodeAt(i)) return false;
       k += length;
+    }
+    return true;
+  }
+
+  /**
+   * `keyMatchesRanges` for byte text (see byte-text.ts): the key holds decoded text, so each
+   * UTF-8 sequence is decoded as it is compared (byte text is well-formed UTF-8). Decoding the
+   * value first would cost a string for every row of the customers with an accented name.
+   */
+  keyMatchesByteRanges(
+    slot: number,
+    text: string,
+    starts: Int32Array,
+    ends: Int32Array,
+    columns: readonly number[],
+  ): boolean {
+    const pool = this.pool;
+    const record = this.slots[slot + 2]!;
+    let k = record + HEAD + pool[record]!;
+    for (let position = 0; position < columns.length; position++) {
+      const column = columns[position]!;
+      if (column < 0) {
+        if (pool[k++] !== ABSENT) return false;
+        continue;
+      }
+      const stop = k + 2 + pool[k]! * 0x10000 + pool[k + 1]!;
+      k += 2;
+      const end = ends[column]!;
+      let i = starts[column]!;
+      while (i < end) {
+        let code = text.charCodeAt(i++);
+        if (code >= 0x80) {
+          if (code < 0xe0) {
+            code = ((code & 0x1f) << 6) | (text.charCodeAt(i) & 0x3f);
+            i += 1;
+          } else if (code < 0xf0) {
+            code =
+              ((code & 0x0f) << 12) | ((text.charCodeAt(i) & 0x3f) << 6) | (text.charCodeAt(i + 1) & 0x3f);
+            i += 2;
+          } else {
+            const point =
+              (((code & 0x07) << 18) |
+                ((text.charCodeAt(i) & 0x3f) << 12) |
+                ((text.charCodeAt(i + 1) & 0x3f) << 6) |
+                (text.charCodeAt(i + 2) & 0x3f)) -
+              0x10000;
+            i += 3;
+            // Beyond U+FFFF: a surrogate pair in the key.
+            if (k >= stop || pool[k++] !== 0xd800 + (point >> 10)) return false;
+            code = 0xdc00 + (point & 0x3ff);
+          }
+        }
+        if (k >= stop || pool[k++] !== code) return false;
+      }
+      if (k !== stop) return false;
     }
     return true;
   }

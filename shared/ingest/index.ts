@@ -1,3 +1,4 @@
+export * from './byte-text';
 export * from './countries';
 export * from './creditor-reference';
 export * from './csv-tokenizer';

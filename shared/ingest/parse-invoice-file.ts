@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Contact } from '../domain/account/account';
 import { addMinor } from '../domain/money';
+import { BYTE_TEXT_REPLACEMENT } from './byte-text';
 import { InvoiceFormat } from './format';
 import { type ColumnPlan, FIELDS } from './header';
 import { type InvoiceRow, type RowReject, WHOLE_ROW } from './invoice-row';
@@ -13,7 +14,7 @@ import {
   type RecordSource,
 } from './record-sources';
 import { detach, type FieldProblem, InvoiceRowRules, loadPhoneRules } from './row-rules';
-import { hashRange, StringTable } from './string-table';
+import { hashSequentialKey, hashSequentialRange, StringTable } from './string-table';
 import { InvoiceTextDecoder, sniffFile, type TextEncoding } from './text-decoding';
 
 export interface InvoiceFileInput {
@@ -168,6 +169,11 @@ class FileParse implements RecordSink {
   private rules: InvoiceRowRules | undefined;
   private plan: ColumnPlan | undefined;
   private readonly problems: FieldProblem[] = [];
+  /**
+   * Invoice id -> the line of its row, hashed with `hashSequentialRange`/`hashSequentialKey`
+   * (the two must agree): ids come in numbered runs, and neighbouring slots keep the table's
+   * reads close together.
+   */
   private readonly invoiceLines: StringTable;
   /** What `StringTable.touch` read: kept only so that the read is not optimised away. */
   private touched = 0;
@@ -225,19 +231,29 @@ class FileParse implements RecordSink {
    * A CSV record as ranges of the text: taken here when it has the header's column count and the
    * rules find it plainly valid (most rows), else handed back to come as strings to `record`.
    */
-  fields(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean {
+  fields(
+    text: string,
+    starts: Int32Array,
+    ends: Int32Array,
+    count: number,
+    line: number,
+    byteText: boolean,
+  ): boolean {
     const plan = this.plan!;
     if (count !== plan.columns) return false;
     if (this.replacementSeen) {
-      const mark = text.indexOf('\uFFFD', starts[0]!);
+      const mark = text.indexOf(byteText ? BYTE_TEXT_REPLACEMENT : '\uFFFD', starts[0]!);
       if (mark >= 0 && mark < ends[count - 1]!) return false;
     }
-    // The invoice id's slot in the table of a million ids is read first, so that waiting for
-    // it overlaps with waiting for the customer's, which `readRanges` looks up next.
+    // The customer's slot (in a table of up to 100,000) and the invoice id's are read first, so
+    // that the waits for memory overlap with each other and with the hashing.
+    const rules = this.rules!;
+    const idHash = rules.idHash(text, starts, ends);
+    this.touched ^= rules.customers.touch(idHash);
     const invoiceColumn = plan.index[INVOICE_ID]!;
-    const invoiceHash = hashRange(text, starts[invoiceColumn]!, ends[invoiceColumn]!);
+    const invoiceHash = hashSequentialRange(text, starts[invoiceColumn]!, ends[invoiceColumn]!);
     this.touched ^= this.invoiceLines.touch(invoiceHash);
-    const row = this.rules!.readRanges(text, starts, ends, line);
+    const row = rules.readRanges(text, starts, ends, line, byteText, idHash);
     if (row === undefined) return false;
     this.rowsRead++;
     const firstLine = this.invoiceLines.setIfAbsentAt(
@@ -298,7 +314,10 @@ class FileParse implements RecordSink {
       }
       return;
     }
-    this.take(row, this.invoiceLines.setIfAbsent(row.invoiceId, row.line));
+    this.take(
+      row,
+      this.invoiceLines.setIfAbsentHashed(row.invoiceId, hashSequentialKey(row.invoiceId), row.line),
+    );
   }
 
   /**
@@ -538,7 +557,8 @@ export async function* parseInvoiceFile(
     format.format === 'csv'
       ? new CsvRecordSource(format, parse, maxRecordChars)
       : new JsonLinesRecordSource(format, parse);
-  const decoder = new InvoiceTextDecoder(format.encoding);
+  // CSV is tokenized as byte text while the file is well-formed UTF-8 (see byte-text.ts).
+  const decoder = new InvoiceTextDecoder(format.encoding, { byteText: format.format === 'csv' });
   const hasher = createHash('sha256');
   let bytes = 0;
   let complete = true;
@@ -569,11 +589,12 @@ export async function* parseInvoiceFile(
   let sniffed = 0;
   const feed = (text: string): void => {
     if (text.length === 0) return;
-    if (!parse.replacementSeen && text.includes('\uFFFD')) {
+    const byteText = decoder.byteText;
+    if (!parse.replacementSeen && text.includes(byteText ? BYTE_TEXT_REPLACEMENT : '\uFFFD')) {
       parse.replacementSeen = true;
       parse.invalidUtf8 = decoder.invalidUtf8;
     }
-    source.push(text);
+    source.push(text, byteText);
   };
   const decodeAndFeed = (buffer: Buffer): void => {
     for (let at = 0; at < buffer.length; at += DECODE_BYTES)

@@ -1,3 +1,4 @@
+import { byteTextLength, decodeByteText } from './byte-text';
 import { CsvTokenizer } from './csv-tokenizer';
 import type { InvoiceFormat } from './format';
 import {
@@ -27,10 +28,17 @@ export interface RecordSink {
   /** A record; `values[plan.index[k]]` is field k. */
   record(values: readonly (string | undefined)[], line: number): void;
   /**
-   * A CSV record offered as ranges of the text first (see `CsvSink.fields`): true when taken,
-   * false to get it through `record`.
+   * A CSV record offered as ranges of the text first (see `CsvSink.fields`; `text` may be byte
+   * text): true when taken, false to get it through `record`.
    */
-  fields?(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean;
+  fields?(
+    text: string,
+    starts: Int32Array,
+    ends: Int32Array,
+    count: number,
+    line: number,
+    byteText: boolean,
+  ): boolean;
   /** A record that cannot be read at all; it counts as a row read and rejected. */
   invalid(line: number, reason: string, excerpt: string): void;
   /** The file cannot be read: nothing more will come. */
@@ -39,7 +47,8 @@ export interface RecordSink {
 
 /** Text in, records out; `end` after the last text. */
 export interface RecordSource {
-  push(text: string): void;
+  /** `byteText`: the text is byte text (see byte-text.ts); only a CSV source is given it. */
+  push(text: string, byteText?: boolean): void;
   end(): void;
   /** The delimiter in use once known (CSV). */
   readonly delimiter: string | undefined;
@@ -62,6 +71,8 @@ export const isBlank = (fields: readonly string[]): boolean => {
 export class CsvRecordSource implements RecordSource {
   delimiter: string | undefined;
   private preamble = '';
+  /** The preamble is byte text (see `push`). */
+  private byteText = true;
   private tokenizer: CsvTokenizer | undefined;
   private plan: ColumnPlan | undefined;
   private done = false;
@@ -72,14 +83,30 @@ export class CsvRecordSource implements RecordSource {
     private readonly maxRecordChars: number,
   ) {}
 
-  push(text: string): void {
+  /**
+   * Byte text may come until decoded text comes (the decoder's rule): the header and records are
+   * handed on decoded either way, and limits count decoded characters.
+   */
+  push(text: string, byteText = false): void {
     if (this.done) return;
     if (this.tokenizer) {
-      this.tokenizer.write(text, this);
+      this.tokenizer.write(text, this, byteText);
       return;
+    }
+    if (byteText !== this.byteText) {
+      if (byteText) text = decodeByteText(text);
+      else {
+        this.preamble = decodeByteText(this.preamble);
+        this.byteText = false;
+      }
     }
     this.preamble += text;
     this.start(false);
+  }
+
+  /** The length in characters of `text.slice(start)` of the preamble. */
+  private charsFrom(text: string, start: number): number {
+    return this.byteText ? byteTextLength(text, start, text.length) : text.length - start;
   }
 
   end(): void {
@@ -97,7 +124,7 @@ export class CsvRecordSource implements RecordSource {
     const text = this.preamble;
     const crAt = text.indexOf('\r');
     const lfAt = text.indexOf('\n');
-    if (lfAt < 0 && crAt < 0 && !final && text.length < MAX_HEADER_CHARS) return;
+    if (lfAt < 0 && crAt < 0 && !final && this.charsFrom(text, 0) < MAX_HEADER_CHARS) return;
     const crOnly = crAt >= 0 && (lfAt < 0 || crAt < lfAt - 1) && text.charCodeAt(crAt + 1) !== 10;
     if (crOnly && crAt === text.length - 1 && !final) return; // the LF may be in the next chunk
     const lineBreak = crOnly ? '\r' : '\n';
@@ -107,7 +134,7 @@ export class CsvRecordSource implements RecordSource {
     for (;;) {
       const end = text.indexOf(lineBreak, pos);
       if (end < 0 && !final) {
-        if (text.length - pos < MAX_HEADER_CHARS) return;
+        if (this.charsFrom(text, pos) < MAX_HEADER_CHARS) return;
         this.done = true;
         this.sink.rejectFile(
           'no-header',
@@ -115,7 +142,11 @@ export class CsvRecordSource implements RecordSource {
         );
         return;
       }
-      const line = text.slice(pos, end < 0 ? text.length : end).replace(/\r$/, '');
+      const lineEnd = end < 0 ? text.length : end;
+      const line = (this.byteText ? decodeByteText(text, pos, lineEnd) : text.slice(pos, lineEnd)).replace(
+        /\r$/,
+        '',
+      );
       const sep = SEP_LINE.exec(line.trim());
       if (line.trim() === '' || (sep && sepDelimiter === undefined && skipped === 0)) {
         if (sep) sepDelimiter = sep[1];
@@ -138,9 +169,10 @@ export class CsvRecordSource implements RecordSource {
       delimiter: this.delimiter!,
       lineBreak,
       maxRecordChars: this.maxRecordChars,
+      byteText: this.byteText,
     });
     this.tokenizer.lines = skipped;
-    this.tokenizer.write(text.slice(pos), this);
+    this.tokenizer.write(text.slice(pos), this, this.byteText);
   }
 
   record(fields: string[], line: number): void {
@@ -168,11 +200,18 @@ export class CsvRecordSource implements RecordSource {
     this.sink.header(verdict.plan);
   }
 
-  fields(text: string, starts: Int32Array, ends: Int32Array, count: number, line: number): boolean {
+  fields(
+    text: string,
+    starts: Int32Array,
+    ends: Int32Array,
+    count: number,
+    line: number,
+    byteText: boolean,
+  ): boolean {
     if (this.done) return true;
     // The header comes as strings; so does every record when the sink takes no ranges.
     return this.plan !== undefined && this.sink.fields !== undefined
-      ? this.sink.fields(text, starts, ends, count, line)
+      ? this.sink.fields(text, starts, ends, count, line, byteText)
       : false;
   }
 

@@ -8,6 +8,7 @@ import {
   parseAmount,
 } from '../domain/money';
 import type * as z from '../zod';
+import { decodeByteText } from './byte-text';
 import { isCountryCode } from './countries';
 import { isCreditorReference, readReference } from './creditor-reference';
 import { CustomerTable } from './customer-table';
@@ -124,13 +125,16 @@ const formulaReason = (value: string): string => {
  */
 export const isExternalId = (value: string): boolean => isExternalIdAt(value, 0, value.length);
 
-/** {@link isExternalId} for `text.slice(start, end)`, without cutting it out. */
-export const isExternalIdAt = (text: string, start: number, end: number): boolean => {
+/**
+ * {@link isExternalId} for `text.slice(start, end)`, without cutting it out. With `highest`, also
+ * false for a character above it (126 for byte text: there only ASCII stands for itself).
+ */
+export const isExternalIdAt = (text: string, start: number, end: number, highest = 0xffff): boolean => {
   const length = end - start;
   if (length <= 0 || length > 128) return false;
   for (let i = start; i < end; i++) {
     const code = text.charCodeAt(i);
-    if (code === 35 || code < 32 || (code >= 127 && code <= 159)) return false;
+    if (code === 35 || code < 32 || (code >= 127 && code <= 159) || code > highest) return false;
   }
   return true;
 };
@@ -350,9 +354,14 @@ const plainEnds = (text: string, start: number, end: number): boolean => {
   return first > 32 && first < 127 && last > 32 && last < 127;
 };
 
-/** What `identifier` checks, on a range: plain ends, not like a formula, an ExternalId. */
-const isPlainIdAt = (text: string, start: number, end: number): boolean =>
-  plainEnds(text, start, end) && !isFormulaStart(text.charCodeAt(start)) && isExternalIdAt(text, start, end);
+/**
+ * What `identifier` checks, on a range: plain ends, not like a formula, an ExternalId; in byte
+ * text, ASCII only (an id kept as a string must be decoded text: others take the string path).
+ */
+const isPlainIdAt = (text: string, start: number, end: number, byteText: boolean): boolean =>
+  plainEnds(text, start, end) &&
+  !isFormulaStart(text.charCodeAt(start)) &&
+  isExternalIdAt(text, start, end, byteText ? 126 : 0xffff);
 
 const countryReason = (code: string): string =>
   code === 'UK'
@@ -562,12 +571,17 @@ export class InvoiceRowRules {
    * starts and ends with printable ASCII other than a space (so trimming changes nothing); the
    * amount needs no more than the quick path of `parseAmount`; a reference is printable ASCII
    * without double spaces. The record must have as many fields as the header (the caller checks).
+   *
+   * With `byteText`, `text` is byte text (see byte-text.ts): the ASCII checks read it as it is
+   * (a byte of a multi-byte character fails them, and the row goes to `read`), ids must be ASCII,
+   * contact values are compared in decoded form, and text kept as a string is decoded first.
    */
   readRanges(
     text: string,
     starts: Int32Array,
     ends: Int32Array,
     line: number,
+    byteText = false,
     idHash = this.idHash(text, starts, ends),
   ): InvoiceRow | undefined {
     const at = this.at;
@@ -581,7 +595,7 @@ export class InvoiceRowRules {
     if (idColumn < 0) return undefined;
     const idStart = starts[idColumn]!;
     const idEnd = ends[idColumn]!;
-    if (!isPlainIdAt(text, idStart, idEnd)) return undefined;
+    if (!isPlainIdAt(text, idStart, idEnd, byteText)) return undefined;
     const customers = this.customers;
     const slot = customers.findAt(text, idStart, idEnd, idHash);
     let customerId: string;
@@ -591,14 +605,19 @@ export class InvoiceRowRules {
     const customer = slot >= 0 ? customers.customerAt(slot) * 2 : -1;
     const knownId = customer >= 0 ? this.known[customer] : undefined;
     const knownContact = customer >= 0 ? this.known[customer + 1] : undefined;
-    if (slot >= 0 && customers.keyMatchesRanges(slot, text, starts, ends, this.contactColumns)) {
+    if (
+      slot >= 0 &&
+      (byteText
+        ? customers.keyMatchesByteRanges(slot, text, starts, ends, this.contactColumns)
+        : customers.keyMatchesRanges(slot, text, starts, ends, this.contactColumns))
+    ) {
       customerId = knownId as string;
       contact = knownContact as Contact | undefined;
       this.lastSlot = slot;
     } else {
       const values = this.contactValues;
       for (const column of this.contactColumns) {
-        if (column >= 0) values[column] = text.slice(starts[column]!, ends[column]!);
+        if (column >= 0) values[column] = this.cut(text, starts[column]!, ends[column]!, byteText);
       }
       this.values = values;
       const id = slot >= 0 ? this.idOf(slot) : text.slice(idStart, idEnd);
@@ -615,7 +634,7 @@ export class InvoiceRowRules {
     if (invoiceColumn < 0) return undefined;
     const invoiceStart = starts[invoiceColumn]!;
     const invoiceEnd = ends[invoiceColumn]!;
-    if (!isPlainIdAt(text, invoiceStart, invoiceEnd)) return undefined;
+    if (!isPlainIdAt(text, invoiceStart, invoiceEnd, byteText)) return undefined;
     const invoiceId = text.slice(invoiceStart, invoiceEnd);
 
     let kind: InvoiceRow['kind'] | undefined = 'invoice';
@@ -678,7 +697,7 @@ export class InvoiceRowRules {
           }
         }
       } else {
-        const referenceText = this.text('reference', text.slice(start, end), MAX_REFERENCE);
+        const referenceText = this.text('reference', this.cut(text, start, end, byteText), MAX_REFERENCE);
         if (referenceText === undefined) return undefined;
         const read = readReference(referenceText);
         reference = read.reference;
@@ -703,8 +722,13 @@ export class InvoiceRowRules {
     );
   }
 
+  /** `text.slice(start, end)` as text: decoded when it is byte text. */
+  private cut(text: string, start: number, end: number, byteText: boolean): string {
+    return byteText ? decodeByteText(text, start, end) : text.slice(start, end);
+  }
+
   /** `hashRange` of the customer id of a record given as ranges (anything when it has none). */
-  private idHash(text: string, starts: Int32Array, ends: Int32Array): number {
+  idHash(text: string, starts: Int32Array, ends: Int32Array): number {
     const column = this.at[0]!;
     return column < 0 ? 0 : hashRange(text, starts[column]!, ends[column]!);
   }

@@ -1,4 +1,5 @@
 import { isAscii, isUtf8 } from 'node:buffer';
+import { decodeByteText, toByteText } from './byte-text';
 
 export type TextEncoding = 'utf-8' | 'windows-1252';
 export type EncodingSetting = 'auto' | TextEncoding;
@@ -104,12 +105,23 @@ const toBuffer = (bytes: Uint8Array): Buffer =>
  * Invalid UTF-8 becomes U+FFFD and sets {@link invalidUtf8}, so the caller can reject the rows
  * that hold it. A UTF-8 BOM wins over a configured Windows-1252: decoding BOM-marked UTF-8 as
  * Windows-1252 would garble every accented letter.
+ *
+ * With the `byteText` option, well-formed UTF-8 comes out as byte text (see byte-text.ts) rather
+ * than decoded, and {@link byteText} says which the last text returned is. It stays byte text
+ * until the first piece that is not well-formed UTF-8 (or the file turns out Windows-1252): from
+ * then on every piece comes decoded, so U+FFFD marks the damaged rows exactly as without the
+ * option. (Text that is ASCII alone is both.)
  */
 export class InvoiceTextDecoder {
   /** Undefined until decided (`auto` and only ASCII seen so far). */
   encoding: TextEncoding | undefined;
   /** True once any byte sequence was not valid UTF-8 in a file decoded as UTF-8. */
   invalidUtf8 = false;
+  /**
+   * True while the text returned is byte text (only with the `byteText` option); once false, it
+   * stays false.
+   */
+  byteText: boolean;
   bomSeen = false;
   private head: Buffer | undefined = Buffer.alloc(0);
   private carry: Buffer | undefined;
@@ -117,7 +129,12 @@ export class InvoiceTextDecoder {
   private pendingBytes = 0;
   private readonly win1252 = new TextDecoder('windows-1252');
 
-  constructor(private readonly setting: EncodingSetting) {}
+  constructor(
+    private readonly setting: EncodingSetting,
+    options: { byteText?: boolean } = {},
+  ) {
+    this.byteText = options.byteText ?? false;
+  }
 
   /** Decodes the next chunk; may return '' while it holds bytes back (BOM check, `auto`). */
   write(chunk: Uint8Array): string {
@@ -142,8 +159,10 @@ export class InvoiceTextDecoder {
       this.head = undefined;
       text += this.decode(this.afterBom(bytes), false);
     }
-    text += this.decode(Buffer.alloc(0), true);
-    return text;
+    const wasByteText = this.byteText;
+    const last = this.decode(Buffer.alloc(0), true);
+    // The last bytes were not well-formed: what came before them in this call is decoded too.
+    return wasByteText && !this.byteText ? decodeByteText(text) + last : text + last;
   }
 
   private afterBom(bytes: Buffer): Buffer {
@@ -157,7 +176,10 @@ export class InvoiceTextDecoder {
   }
 
   private decode(bytes: Buffer, final: boolean): string {
-    if (this.encoding === 'windows-1252') return this.win1252.decode(bytes, { stream: !final });
+    if (this.encoding === 'windows-1252') {
+      this.byteText = false;
+      return this.win1252.decode(bytes, { stream: !final });
+    }
     if (this.encoding === 'utf-8') return this.utf8(bytes, final);
     return this.undecided(bytes, final);
   }
@@ -197,8 +219,11 @@ export class InvoiceTextDecoder {
       this.carry = Buffer.from(bytes.subarray(bytes.length - tail));
       bytes = bytes.subarray(0, bytes.length - tail);
     }
-    if (!isUtf8(bytes)) this.invalidUtf8 = true;
-    return bytes.toString('utf8');
+    if (!isUtf8(bytes)) {
+      this.invalidUtf8 = true;
+      this.byteText = false;
+    }
+    return this.byteText ? toByteText(bytes) : bytes.toString('utf8');
   }
 }
 

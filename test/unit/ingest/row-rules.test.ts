@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ExternalId, IsoDate } from '../../../shared/domain/ids';
 import { rowDigest } from '../../../shared/domain/invoice-ingest/row-digest';
 import { AmountFormatError, parseAmount } from '../../../shared/domain/money';
+import { toByteText } from '../../../shared/ingest/byte-text';
 import {
   creditorReference,
   isCreditorReference,
@@ -390,7 +391,9 @@ describe('InvoiceRowRules.readRanges: the same verdicts as read, for rows given 
           defaultCountry: fc.constantFrom(undefined, 'DE'),
         }),
         fc.array(rowArbitrary, { minLength: 1, maxLength: 12 }),
-        (present, shuffle, format, rows) => {
+        // The text decoded, or as byte text (UTF-8 bytes one character each, see byte-text.ts).
+        fc.boolean(),
+        (present, shuffle, format, rows, byteText) => {
           // A header with some optional columns missing, in file order or shuffled.
           const header = FIELDS.filter((field) => !optional.includes(field) || present.includes(field));
           if (shuffle) header.reverse();
@@ -409,14 +412,14 @@ describe('InvoiceRowRules.readRanges: the same verdicts as read, for rows given 
             values.forEach((value, k) => {
               if (k > 0) text += ';';
               starts[k] = text.length;
-              text += value;
+              text += byteText ? toByteText(Buffer.from(value, 'utf8')) : value;
               ends[k] = text.length;
             });
             text += '\njunk after';
             const line = index + 2;
             const expectedProblems: FieldProblem[] = [];
             const expected = reference.read(values, line, expectedProblems);
-            const fast = ranged.readRanges(text, starts, ends, line);
+            const fast = ranged.readRanges(text, starts, ends, line, byteText);
             if (fast !== undefined) {
               expect(expectedProblems).toEqual([]);
               expect(fast).toEqual(expected);
