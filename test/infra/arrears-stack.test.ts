@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeploymentConfig, loadDeploymentConfig } from '../../infra/config/deployment';
 import { type FunctionName, functionCatalog } from '../../infra/functions';
 import type { ArrearsStack } from '../../infra/stacks/arrears-stack';
@@ -13,7 +13,7 @@ import {
   LadderSubstitution,
   ladderDefinitionFile,
 } from '../../statemachines/escalation-ladder.substitutions';
-import { type SynthesizedArrears, synthArrears } from './synth-arrears';
+import { removeSynthOutput, type SynthesizedArrears, synthArrears } from './synth-arrears';
 
 type Resource = {
   Type: string;
@@ -66,6 +66,7 @@ beforeAll(() => {
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 });
+afterAll(() => removeSynthOutput(synthesized));
 
 describe('Arrears app', () => {
   it('synthesizes one stack per configured region, named and tagged after stage and region', () => {
@@ -517,6 +518,7 @@ describe('ArrearsStack without alarm e-mail, with an account', () => {
       regions: [base.regions[1]!],
     });
     const variantTemplate = Template.fromStack(variant.stacks[0]!);
+    removeSynthOutput(variant);
 
     expect(variant.assembly.stacks.map((artifact) => artifact.environment)).toEqual([
       expect.objectContaining({ account: '123456789012', region: base.regions[1]!.region }),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -38,4 +38,9 @@ export const synthArrears = (
   // Throws on an unacknowledged cdk-nag error, like `cdk synth` does.
   const assembly = app.synth();
   return { app, stacks, assembly };
+};
+
+/** Removes the cloud assembly `app.synth()` wrote (to a fresh folder under the OS temp dir). */
+export const removeSynthOutput = (synthesized: SynthesizedArrears | undefined): void => {
+  if (synthesized) rmSync(synthesized.assembly.directory, { recursive: true, force: true });
 };
