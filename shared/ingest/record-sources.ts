@@ -1,5 +1,5 @@
 import { byteTextLength, decodeByteText } from './byte-text';
-import { CsvTokenizer } from './csv-tokenizer';
+import { type CsvSink, CsvTokenizer } from './csv-tokenizer';
 import type { InvoiceFormat } from './format';
 import {
   type ColumnPlan,
@@ -31,14 +31,7 @@ export interface RecordSink {
    * A CSV record offered as ranges of the text first (see `CsvSink.fields`; `text` may be byte
    * text): true when taken, false to get it through `record`.
    */
-  fields?(
-    text: string,
-    starts: Int32Array,
-    ends: Int32Array,
-    count: number,
-    line: number,
-    byteText: boolean,
-  ): boolean;
+  fields?: CsvSink['fields'];
   /** A record that cannot be read at all; it counts as a row read and rejected. */
   invalid(line: number, reason: string, excerpt: string): void;
   /** The file cannot be read: nothing more will come. */
