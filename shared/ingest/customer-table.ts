@@ -37,6 +37,11 @@ export class CustomerTable {
     return this.count;
   }
 
+  /** Code units of the pool in use (records and the room reserved in them). */
+  get poolUsed(): number {
+    return this.used;
+  }
+
   /**
    * The slot (an offset, valid until the next `add`) of the customer whose id is
    * `text.slice(start, end)` of a decoded chunk, of `hashRange` `hash`; -1 when not there.
@@ -232,7 +237,10 @@ export class CustomerTable {
     if (keyLength > capacity) {
       const idLength = this.pool[record]!;
       const moved = this.reserve(idLength, Math.max(keyLength, capacity * 2));
-      this.pool.copyWithin(moved, record, record + HEAD + idLength);
+      // The id moves; the head is the new record's own (copied whole, it would bring the old
+      // capacity along, and a key that alternates between two lengths would move at every change).
+      this.pool[moved] = idLength;
+      this.pool.copyWithin(moved + HEAD, record + HEAD, record + HEAD + idLength);
       record = moved;
       this.slots[slot + 2] = record;
     }

@@ -115,6 +115,23 @@ describe('CustomerTable', () => {
     expect(table.keyMatchesValues(other, ['b', undefined, undefined, undefined, undefined])).toBe(true);
   });
 
+  it('moves a record only while its key outgrows it: a contact that alternates costs no more pool', () => {
+    const table = new CustomerTable();
+    const short = ['a@b.example', undefined, undefined, undefined, undefined];
+    const long = ['accounts.payable@example.com', '+4930123456', undefined, 'DE', undefined];
+    table.add('C-1', hashKey('C-1'), short);
+    const slot = () => table.findKey('C-1', hashKey('C-1'));
+    table.setKey(slot(), long);
+    table.setKey(slot(), short);
+    const used = table.poolUsed;
+    for (let n = 0; n < 1000; n++) {
+      table.setKey(slot(), n % 2 === 0 ? long : short);
+      expect(table.keyMatchesValues(slot(), n % 2 === 0 ? long : short)).toBe(true);
+    }
+    expect(table.poolUsed).toBe(used);
+    expect(table.customerAt(slot())).toBe(0);
+  });
+
   it('tells an absent value from an empty one and from U+FFFF', () => {
     const table = new CustomerTable();
     const slot = table.add('C-1', hashKey('C-1'), [undefined, '', 'a', undefined, undefined]);
